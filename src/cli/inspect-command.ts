@@ -1,0 +1,63 @@
+// `blindlink inspect FILE`: what an encoded file says about itself. Never plaintext: only
+// metadata, the record count and popcount statistics.
+import { Command } from 'commander';
+import { readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
+import { action } from './run.js';
+
+export interface FileStatistics {
+  records: number;
+  filterBits: number;
+  popcount: { min: number; median: number; max: number; mean: number };
+  /** Mean share of bits set. */
+  fillRate: number;
+}
+
+export function fileStatistics(file: EncodedFile): FileStatistics {
+  const sorted = Uint16Array.from(file.popcounts).sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return {
+    records: file.count,
+    filterBits: file.filterBits,
+    popcount: { min: sorted[0], median, max: sorted[sorted.length - 1], mean: sum / sorted.length },
+    fillRate: sum / sorted.length / file.filterBits,
+  };
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('show an encoded file\'s metadata and fill statistics (never plaintext)')
+    .argument('<file>', 'encoded file (.arrow, or clkhash .json)')
+    .option('--json', 'print one JSON object')
+    .action(
+      action(async (path: string, flags: { json?: boolean }) => {
+        const file = await readEncodedFile(path);
+        const stats = fileStatistics(file);
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ file: path, format: file.format, hasIds: file.ids !== null, metadata: file.metadata, ...stats })}\n`);
+          return;
+        }
+        const lines = [
+          `file              ${path} (${file.format === 'arrow' ? 'Arrow IPC' : 'clkhash JSON'})`,
+          `records           ${stats.records.toLocaleString('en-US')}`,
+          `filter length     ${stats.filterBits} bits`,
+          `popcount          min ${stats.popcount.min}, median ${stats.popcount.median}, max ${stats.popcount.max}`,
+          `fill rate         ${(stats.fillRate * 100).toFixed(1)}%`,
+          `ids carried       ${file.ids === null ? 'no' : 'yes'}`,
+        ];
+        if (file.metadata) {
+          lines.push(
+            `blindlink version ${file.metadata.blindlinkVersion}`,
+            `schema            ${file.metadata.schemaFingerprint}`,
+            `key check value   ${file.metadata.keyCheck}`,
+            `hardening         ${file.metadata.hardening}`,
+          );
+        } else {
+          lines.push('metadata          none (clkhash JSON): schema and secret cannot be checked');
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// blindlink command line: thin shells around the library, one module per command.
+import { Command } from 'commander';
+import { BLINDLINK_VERSION } from '../version.js';
+import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { keygenCommand } from './keygen-command.js';
+import { reportError } from './run.js';
+
+function program(): Command {
+  const root = new Command('blindlink')
+    .description('privacy-preserving record linkage: encode with a shared secret, match encodings, release only a count')
+    .version(BLINDLINK_VERSION)
+    .addHelpText(
+      'after',
+      `
+Typical run:
+  blindlink keygen --out secret.key                                   (custodian A, shares it with B)
+  blindlink encode --schema schema.json --secret-file secret.key --in a.csv --out a.arrow   (each custodian)
+  blindlink match a.arrow b.arrow --threshold 0.8                     (linkage unit: prints a count)
+
+Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
+    );
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand()]) root.addCommand(command);
+  return root;
+}
+
+async function main(): Promise<void> {
+  const root = program();
+  // Usage errors exit 2 (DESIGN.md); commander's default would be 1.
+  const commands = [root, ...root.commands];
+  for (const command of commands) command.exitOverride();
+  try {
+    assertNoSecretArgument(process.argv.slice(2));
+    await root.parseAsync(process.argv);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+await main();

@@ -1,0 +1,39 @@
+// How every command ends: user errors become one line on stderr and exit 1, usage errors exit 2,
+// anything else is a bug and keeps its stack trace.
+import { CommanderError, InvalidArgumentError } from 'commander';
+import { UserError } from '../errors.js';
+
+/** Wraps a command action so that a UserError prints `blindlink: <message>` and sets the exit code. */
+export function action<Args extends unknown[]>(run: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
+  return async (...args: Args) => {
+    try {
+      await run(...args);
+    } catch (error) {
+      reportError(error);
+    }
+  };
+}
+
+export function reportError(error: unknown): void {
+  if (error instanceof UserError) {
+    process.stderr.write(`blindlink: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  throw error;
+}
+
+/** Parses a positive integer option such as --workers; a bad value is a usage error. */
+export function positiveInteger(name: string, max = 1024): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+      throw new InvalidArgumentError(`${name} must be an integer between 1 and ${max}.`);
+    }
+    return parsed;
+  };
+}

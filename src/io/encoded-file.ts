@@ -1,0 +1,299 @@
+// Reads and writes encoded files: Arrow IPC (`clk` FixedSizeBinary(l/8), `popcount` Uint16,
+// optional `id` Utf8, blindlink metadata) per DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
+import { readFile } from 'node:fs/promises';
+import {
+  Field,
+  FixedSizeBinary,
+  makeData,
+  RecordBatch,
+  RecordBatchFileWriter,
+  RecordBatchReader,
+  Schema,
+  Struct,
+  Type,
+  Uint16,
+  Utf8,
+  vectorFromArray,
+  type Data,
+} from 'apache-arrow';
+import { popcounts as computePopcounts } from '../bits.js';
+import { UserError } from '../errors.js';
+import { writeAtomically, writeChunk } from './atomic-file.js';
+
+/** What the linkage unit may learn about how a file was encoded: never the secret or the schema itself. */
+export interface EncodingMetadata {
+  blindlinkVersion: string;
+  /** SHA-256 (hex) of the canonical linkage schema. */
+  schemaFingerprint: string;
+  /** Keyed hash of a fixed label (hex): equal for equal secrets, useless for recovering one. */
+  keyCheck: string;
+  filterBits: number;
+  recordCount: number;
+  /** Hardening steps applied, as a short description ("none" when plain). */
+  hardening: string;
+}
+
+export interface EncodedFile {
+  path: string;
+  filterBits: number;
+  count: number;
+  /** `count * filterBits / 8` contiguous bytes, one filter after another. */
+  clks: Uint8Array;
+  popcounts: Uint16Array;
+  ids: string[] | null;
+  /** null for clkhash JSON, which carries no metadata. */
+  metadata: EncodingMetadata | null;
+  format: 'arrow' | 'clkhash-json';
+}
+
+export interface EncodedBatch {
+  clks: Uint8Array;
+  popcounts: Uint16Array;
+  ids: string[] | null;
+}
+
+const METADATA_KEYS = {
+  blindlinkVersion: 'blindlink.version',
+  schemaFingerprint: 'blindlink.schema_fingerprint',
+  keyCheck: 'blindlink.key_check',
+  filterBits: 'blindlink.filter_bits',
+  recordCount: 'blindlink.record_count',
+  hardening: 'blindlink.hardening',
+} as const;
+
+function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMetadata): Schema {
+  const fields: Field[] = [
+    new Field('clk', new FixedSizeBinary(filterBits / 8), false),
+    new Field('popcount', new Uint16(), false),
+  ];
+  if (withIds) fields.push(new Field('id', new Utf8(), false));
+  const entries = new Map<string, string>();
+  for (const [key, name] of Object.entries(METADATA_KEYS)) {
+    entries.set(name, String(metadata[key as keyof EncodingMetadata]));
+  }
+  return new Schema(fields, entries);
+}
+
+function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number): RecordBatch {
+  const length = batch.popcounts.length;
+  const children: Data[] = [
+    makeData({ type: new FixedSizeBinary(width), length, nullCount: 0, data: batch.clks }),
+    makeData({ type: new Uint16(), length, nullCount: 0, data: batch.popcounts }),
+  ];
+  if (batch.ids) children.push(vectorFromArray(batch.ids, new Utf8()).data[0]);
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children }));
+}
+
+/** Writes one in-memory set of encodings; see {@link writeEncodedBatches}. */
+export async function writeEncodedFile(
+  path: string,
+  file: EncodedBatch & { filterBits: number; metadata: EncodingMetadata },
+): Promise<void> {
+  await writeEncodedBatches(path, [file], file.filterBits, file.metadata);
+}
+
+/**
+ * Writes encoded batches as an Arrow IPC file, atomically. A `.json` path writes clkhash's
+ * `{"clks": [...]}` instead (no ids, no metadata: clkhash's format has no place for them).
+ */
+export async function writeEncodedBatches(
+  path: string,
+  batches: readonly EncodedBatch[],
+  filterBits: number,
+  metadata: EncodingMetadata,
+): Promise<void> {
+  if (path.toLowerCase().endsWith('.json')) return writeClkJson(path, batches, filterBits);
+  const withIds = batches.length > 0 && batches[0].ids !== null;
+  const schema = arrowSchema(filterBits, withIds, metadata);
+  await writeAtomically(path, async (out) => {
+    const writer = new RecordBatchFileWriter();
+    const bytes = writer.toNodeStream();
+    const piped = new Promise<void>((resolve, reject) => {
+      bytes.on('data', (chunk: Uint8Array) => {
+        if (!out.write(chunk)) bytes.pause();
+      });
+      out.on('drain', () => bytes.resume());
+      bytes.once('end', resolve);
+      bytes.once('error', reject);
+      out.once('error', reject);
+    });
+    writer.reset(undefined, schema);
+    for (const batch of batches) {
+      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8));
+    }
+    writer.finish();
+    await piped;
+  });
+}
+
+async function writeClkJson(path: string, batches: readonly EncodedBatch[], filterBits: number): Promise<void> {
+  const width = filterBits / 8;
+  await writeAtomically(path, async (out) => {
+    await writeChunk(out, '{"clks": [');
+    let first = true;
+    for (const batch of batches) {
+      const lines: string[] = [];
+      for (let r = 0; r < batch.popcounts.length; r++) {
+        const clk = Buffer.from(batch.clks.buffer, batch.clks.byteOffset + r * width, width).toString('base64');
+        lines.push(`${first ? '' : ','}\n"${clk}"`);
+        first = false;
+      }
+      await writeChunk(out, lines.join(''));
+    }
+    await writeChunk(out, '\n]}\n');
+  });
+}
+
+/**
+ * Reads an encoded file (Arrow IPC, or clkhash JSON when the content starts with `{`), checking
+ * its structure. With `shared`, the filters live in a SharedArrayBuffer that worker threads read
+ * without copies.
+ */
+export async function readEncodedFile(path: string, options: { shared?: boolean } = {}): Promise<EncodedFile> {
+  let content: Buffer;
+  try {
+    content = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`${path}: cannot read encoded file (${code === 'ENOENT' ? 'no such file' : code})`);
+  }
+  if (content.length === 0) throw new UserError(`${path}: file is empty`);
+  const firstByte = content.subarray(0, 64).toString('latin1').trimStart()[0];
+  if (firstByte === '{') return readClkJson(path, content, options.shared ?? false);
+  return readArrow(path, content, options.shared ?? false);
+}
+
+function allocate(bytes: number, shared: boolean): Uint8Array {
+  return new Uint8Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new UserError(`${path}: not valid JSON (truncated?)`);
+  }
+  const clkList = (parsed as { clks?: unknown }).clks;
+  if (!Array.isArray(clkList)) throw new UserError(`${path}: expected a clkhash file {"clks": [...]}`);
+  if (clkList.length === 0) throw new UserError(`${path}: contains no encodings`);
+  let width = -1;
+  let clks = allocate(0, shared);
+  clkList.forEach((entry: unknown, index: number) => {
+    if (typeof entry !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(entry)) {
+      throw new UserError(`${path}: clks[${index}] is not a base64 string`);
+    }
+    const bytes = Buffer.from(entry, 'base64');
+    if (width < 0) {
+      width = bytes.length;
+      if (width === 0) throw new UserError(`${path}: clks[0] is empty`);
+      clks = allocate(width * clkList.length, shared);
+    } else if (bytes.length !== width) {
+      throw new UserError(`${path}: clks[${index}] has ${bytes.length * 8} bits, clks[0] has ${width * 8}`);
+    }
+    clks.set(bytes, index * width);
+  });
+  return {
+    path,
+    filterBits: width * 8,
+    count: clkList.length,
+    clks,
+    popcounts: computePopcounts(clks, width),
+    ids: null,
+    metadata: null,
+    format: 'clkhash-json',
+  };
+}
+
+function readArrow(path: string, content: Buffer, shared: boolean): EncodedFile {
+  const batches: RecordBatch[] = [];
+  let schema: Schema;
+  try {
+    const reader = RecordBatchReader.from(content);
+    reader.open();
+    schema = reader.schema;
+    if (!schema) throw new Error('no schema');
+    for (const batch of reader) batches.push(batch);
+  } catch {
+    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
+  }
+  const clkField = schema.fields.find((field) => field.name === 'clk');
+  if (!clkField) throw new UserError(`${path}: no 'clk' column`);
+  if (clkField.type.typeId !== Type.FixedSizeBinary) {
+    throw new UserError(`${path}: column 'clk' must be FixedSizeBinary, found ${String(clkField.type)}`);
+  }
+  const width = (clkField.type as FixedSizeBinary).byteWidth;
+  const idField = schema.fields.find((field) => field.name === 'id');
+  if (idField && idField.type.typeId !== Type.Utf8) {
+    throw new UserError(`${path}: column 'id' must be Utf8, found ${String(idField.type)}`);
+  }
+  const count = batches.reduce((sum, batch) => sum + batch.numRows, 0);
+  if (count === 0) throw new UserError(`${path}: contains no encodings`);
+  const clks = allocate(count * width, shared);
+  const ids: string[] | null = idField ? [] : null;
+  let row = 0;
+  for (const batch of batches) {
+    const column = batch.getChild('clk');
+    if (!column) throw new UserError(`${path}: a record batch lacks the 'clk' column`);
+    for (const data of column.data) {
+      if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
+      clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
+      row += data.length;
+    }
+    if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
+  }
+  const popcounts = computePopcounts(clks, width);
+  checkStoredPopcounts(path, batches, popcounts);
+  return {
+    path,
+    filterBits: width * 8,
+    count,
+    clks,
+    popcounts,
+    ids,
+    metadata: parseMetadata(path, schema.metadata, width * 8, count),
+    format: 'arrow',
+  };
+}
+
+// The stored popcounts must agree with the filters: a mismatch means corruption, and
+// matching on wrong popcounts would prune true pairs silently.
+function checkStoredPopcounts(path: string, batches: readonly RecordBatch[], actual: Uint16Array): void {
+  let row = 0;
+  for (const batch of batches) {
+    const column = batch.getChild('popcount');
+    if (!column) throw new UserError(`${path}: no 'popcount' column`);
+    if (column.type.typeId !== Type.Int || (column.type as Uint16).bitWidth !== 16 || (column.type as Uint16).isSigned) {
+      throw new UserError(`${path}: column 'popcount' must be Uint16, found ${String(column.type)}`);
+    }
+    for (const value of column) {
+      if (value !== actual[row]) throw new UserError(`${path}: popcount of row ${row} does not match its filter (corrupt file)`);
+      row++;
+    }
+  }
+}
+
+function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, count: number): EncodingMetadata | null {
+  const version = raw.get(METADATA_KEYS.blindlinkVersion);
+  if (version === undefined) return null;
+  const get = (name: string): string => {
+    const value = raw.get(name);
+    if (value === undefined) throw new UserError(`${path}: metadata field ${name} is missing`);
+    return value;
+  };
+  const metadata: EncodingMetadata = {
+    blindlinkVersion: version,
+    schemaFingerprint: get(METADATA_KEYS.schemaFingerprint),
+    keyCheck: get(METADATA_KEYS.keyCheck),
+    filterBits: Number(get(METADATA_KEYS.filterBits)),
+    recordCount: Number(get(METADATA_KEYS.recordCount)),
+    hardening: get(METADATA_KEYS.hardening),
+  };
+  if (metadata.filterBits !== filterBits) {
+    throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
+  }
+  if (metadata.recordCount !== count) {
+    throw new UserError(`${path}: metadata says ${metadata.recordCount} records, file holds ${count} (truncated?)`);
+  }
+  return metadata;
+}
