@@ -8,7 +8,7 @@ import { bitsPerToken, tokenise } from './tokenise.js';
 import type { EncodingPlan, FieldKeys, FieldPlan } from './types.js';
 
 /** Entries per field cache before it is cleared; bounds memory on high-cardinality fields. */
-const CACHE_LIMIT = 100_000;
+const CACHE_LIMIT = 50_000;
 
 /** A record rejected by the encoder; `reason` never contains the value. */
 export interface RecordProblem {
@@ -27,17 +27,31 @@ export interface RecordEncoder {
 }
 
 interface FieldEncoder {
-  /** Sorted, distinct bit positions in [0, L) for a raw value, or why it is invalid. */
-  positions(raw: string): Uint32Array | InvalidValue;
+  /** The field's own L-bit filter for a raw value (as 32-bit words), or why the value is invalid. */
+  filter(raw: string): Uint32Array | InvalidValue;
 }
 
-function fieldEncoder(field: FieldPlan, keys: FieldKeys, hashBits: number): FieldEncoder {
+function fieldEncoder(field: FieldPlan, keys: FieldKeys, hashBits: number, words: number): FieldEncoder {
   const prepare = makePreparer(field);
   const positionsOf = tokenPositions(field.hash, keys, hashBits);
   const utf8 = new TextEncoder();
-  const scratch = new Uint32Array(256);
-  const cache = new Map<string, Uint32Array | InvalidValue>();
-  const EMPTY = new Uint32Array(0);
+  // Two caches: whole values (names, cities and dates repeat across a population) and, below
+  // them, tokens (q-grams repeat even across distinct street addresses).
+  const valueCache = new Map<string, Uint32Array | InvalidValue>();
+  const tokenCache = new Map<string, Uint32Array>();
+  const EMPTY = new Uint32Array(words);
+
+  const positions = (token: string, k: number): Uint32Array => {
+    const key = 'perToken' in field.bits ? token : `${k}\u0000${token}`;
+    let cached = tokenCache.get(key);
+    if (cached === undefined) {
+      cached = new Uint32Array(k);
+      positionsOf(utf8.encode(token), k, cached);
+      if (tokenCache.size >= CACHE_LIMIT) tokenCache.clear();
+      tokenCache.set(key, cached);
+    }
+    return cached;
+  };
 
   const compute = (raw: string): Uint32Array | InvalidValue => {
     const value = prepare(raw);
@@ -45,24 +59,21 @@ function fieldEncoder(field: FieldPlan, keys: FieldKeys, hashBits: number): Fiel
     const tokens = tokenise(value, field.tokeniser);
     if (tokens.length === 0) return EMPTY;
     const ks = bitsPerToken(tokens.length, field.bits);
-    const seen = new Set<number>();
-    let buffer = scratch;
+    const bytes = new Uint8Array(words * 4);
     tokens.forEach((token, i) => {
-      const k = ks[i];
-      if (k > buffer.length) buffer = new Uint32Array(k);
-      positionsOf(utf8.encode(token), k, buffer);
-      for (let j = 0; j < k; j++) seen.add(buffer[j]);
+      const indices = positions(token, ks[i]);
+      for (let j = 0; j < indices.length; j++) bytes[indices[j] >>> 3] |= 0x80 >>> (indices[j] & 7);
     });
-    return Uint32Array.from(seen).sort();
+    return new Uint32Array(bytes.buffer);
   };
 
   return {
-    positions(raw) {
-      let result = cache.get(raw);
+    filter(raw) {
+      let result = valueCache.get(raw);
       if (result === undefined) {
         result = compute(raw);
-        if (cache.size >= CACHE_LIMIT) cache.clear();
-        cache.set(raw, result);
+        if (valueCache.size >= CACHE_LIMIT) valueCache.clear();
+        valueCache.set(raw, result);
       }
       return result;
     },
@@ -77,36 +88,36 @@ function fieldEncoder(field: FieldPlan, keys: FieldKeys, hashBits: number): Fiel
  */
 export function recordEncoder(plan: EncodingPlan, keys: readonly FieldKeys[]): RecordEncoder {
   const hashBits = plan.filterBits * 2 ** plan.xorFolds;
-  const fields = plan.fields.map((field) => fieldEncoder(field, keys[field.keySlot], hashBits));
+  // Field filters are ORed a 32-bit word at a time (byte order is irrelevant to OR).
+  const words = Math.ceil(hashBits / 32);
+  const fields = plan.fields.map((field) => fieldEncoder(field, keys[field.keySlot], hashBits, words));
   const width = plan.filterBits / 8;
-  const full = new Uint8Array(hashBits / 8);
-  const fieldPositions: Uint32Array[] = new Array(fields.length);
+  const record = new Uint32Array(words);
+  const recordBytes = new Uint8Array(record.buffer);
+  const fieldFilters: Uint32Array[] = new Array(fields.length);
 
   return {
     width,
     encode(values, out, offset) {
       for (let f = 0; f < fields.length; f++) {
-        const positions = fields[f].positions(values[f]);
-        if (positions instanceof InvalidValue) return { field: plan.fields[f].name, reason: positions.reason };
-        fieldPositions[f] = positions;
+        const filter = fields[f].filter(values[f]);
+        if (filter instanceof InvalidValue) return { field: plan.fields[f].name, reason: filter.reason };
+        fieldFilters[f] = filter;
       }
-      if (plan.xorFolds === 0) {
-        out.fill(0, offset, offset + width);
-        for (const positions of fieldPositions) {
-          for (let i = 0; i < positions.length; i++) out[offset + (positions[i] >>> 3)] |= 0x80 >>> (positions[i] & 7);
-        }
-        return popcount(out, offset, width);
+      record.fill(0);
+      for (let f = 0; f < fieldFilters.length; f++) {
+        const filter = fieldFilters[f];
+        for (let w = 0; w < words; w++) record[w] |= filter[w];
       }
-      full.fill(0);
-      for (const positions of fieldPositions) {
-        for (let i = 0; i < positions.length; i++) full[positions[i] >>> 3] |= 0x80 >>> (positions[i] & 7);
+      if (plan.xorFolds > 0) {
+        foldInto(recordBytes.subarray(0, hashBits / 8), plan.xorFolds, out, offset);
+      } else {
+        out.set(recordBytes.subarray(0, width), offset);
       }
-      foldInto(full, plan.xorFolds, out, offset);
       return popcount(out, offset, width);
     },
   };
 }
-
 /** XOR-folds `filter` `folds` times (first half XOR second half each time) into `out[offset ..]`. */
 export function foldInto(filter: Uint8Array, folds: number, out: Uint8Array, offset: number): void {
   let length = filter.length;

@@ -26,6 +26,11 @@ Exit codes: 0 success, 1 bad input (one-line message naming the file, line or fi
 }
 
 async function main(): Promise<void> {
+  // `blindlink inspect x | head -1` closes the pipe early; that is not an error worth a trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const root = program();
   // Usage errors exit 2 (DESIGN.md); commander's default would be 1.
   const commands = [root, ...root.commands];

@@ -1,0 +1,122 @@
+// Schema loading: both dialects compile, and every invalid schema fails with the JSON path at fault.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileSchema } from '../src/schema/load.js';
+import type { Json } from '../src/schema/json-checks.js';
+
+const taxpayer = JSON.parse(readFileSync(new URL('../docs/examples/taxpayer-schema.json', import.meta.url), 'utf8')) as Json;
+
+function withChange(change: (schema: Record<string, unknown>) => void): Json {
+  const copy = structuredClone(taxpayer) as Record<string, unknown>;
+  change(copy);
+  return copy as Json;
+}
+
+type Fields = { fields: Record<string, unknown>[] };
+
+describe('native schema', () => {
+  it('compiles the documented taxpayer example', () => {
+    const plan = compileSchema(taxpayer);
+    expect(plan.dialect).toBe('blindlink');
+    expect(plan.filterBits).toBe(1024);
+    expect(plan.fields.map((field) => field.name)).toEqual([
+      'given_name', 'surname', 'date_of_birth', 'street_address', 'city', 'state', 'zip',
+    ]);
+    expect(plan.fields[2].tokeniser).toEqual({ type: 'date' });
+    expect(plan.fields[0].hash).toEqual({ type: 'blake2b' });
+  });
+
+  it('fingerprints canonically: key order and whitespace do not matter, content does', () => {
+    const reverseKeys = (value: Json): Json => {
+      if (Array.isArray(value)) return value.map(reverseKeys);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]));
+    };
+    const reordered = reverseKeys(taxpayer);
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(taxpayer));
+    expect(compileSchema(reordered).fingerprint).toBe(compileSchema(taxpayer).fingerprint);
+    const changed = withChange((s) => ((s as unknown as Fields).fields[0].bitsPerToken = 21));
+    expect(compileSchema(changed).fingerprint).not.toBe(compileSchema(taxpayer).fingerprint);
+  });
+
+  it('scales bits per token by weight', () => {
+    const plan = compileSchema(withChange((s) => ((s as unknown as Fields).fields[2].weight = 1.5)));
+    expect(plan.fields[2].bits).toEqual({ perToken: 45 });
+  });
+
+  const invalid: [string, (schema: Record<string, unknown>) => void, string][] = [
+    ['bad filter length', (s) => (s.filter = { bits: 1000 }), '$.filter.bits: must be a power of two'],
+    ['unknown top-level key', (s) => (s.filtr = {}), '$.filtr: unknown key'],
+    ['unknown hash', (s) => (s.filter = { hash: 'md5' }), '$.filter.hash: must be one of'],
+    ['no fields', (s) => (s.fields = []), '$.fields: must list at least one field'],
+    ['q out of range', (s) => ((s as unknown as Fields).fields[1].tokens = { type: 'qgram', q: 0 }), '$.fields[1].tokens.q: must be an integer between 1 and 8'],
+    ['misspelt field option', (s) => ((s as unknown as Fields).fields[3].bitsPerTokn = 3), '$.fields[3].bitsPerTokn: unknown key'],
+    ['duplicate field', (s) => ((s as unknown as Fields).fields[1].name = 'given_name'), '$.fields[1].name: duplicate field name'],
+    ['date tokens without date normaliser', (s) => ((s as unknown as Fields).fields[4].tokens = { type: 'date' }), '$.fields[4].tokens.type: the date tokeniser needs'],
+    ['unknown normaliser', (s) => ((s as unknown as Fields).fields[0].normalise = 'soundex'), '$.fields[0].normalise: must be one of'],
+    ['both budgets', (s) => ((s as unknown as Fields).fields[0].bitsPerField = 100), '$.fields[0]: give bitsPerToken or bitsPerField, not both'],
+    ['future hardening option', (s) => (s.hardening = { blip: 0.05 }), '$.hardening.blip: is not supported by this version'],
+    ['salt not base64', (s) => (s.kdf = { salt: 'not base64!' }), '$.kdf.salt: must be base64'],
+    ['wrong version', (s) => (s.blindlink = 2), '$.blindlink: must be an integer between 1 and 1'],
+  ];
+  it.each(invalid)('rejects %s', (_name, change, message) => {
+    expect(() => compileSchema(withChange(change))).toThrow(message);
+  });
+
+  it('rejects a non-object and an unknown dialect', () => {
+    expect(() => compileSchema([] as Json)).toThrow('$: a schema must be a JSON object');
+    expect(() => compileSchema({ fields: [] })).toThrow('not a linkage schema');
+  });
+});
+
+describe('clkhash schema import', () => {
+  const base = {
+    version: 3,
+    clkConfig: { l: 1024, kdf: { type: 'HKDF', hash: 'SHA256', keySize: 64 } },
+    features: [
+      { identifier: 'id', ignored: true },
+      {
+        identifier: 'name',
+        format: { type: 'string', encoding: 'utf-8' },
+        hashing: { comparison: { type: 'ngram', n: 2 }, strategy: { bitsPerFeature: 100 }, hash: { type: 'blakeHash' } },
+      },
+    ],
+  };
+
+  it('keeps key slots for ignored features and reads bitsPerFeature', () => {
+    const plan = compileSchema(base as unknown as Json);
+    expect(plan.dialect).toBe('clkhash-v3');
+    expect(plan.kdf.slots).toBe(2);
+    expect(plan.fields[0].keySlot).toBe(1);
+    expect(plan.fields[0].bits).toEqual({ perField: 100 });
+  });
+
+  it('reads v2 hashing blocks', () => {
+    const v2 = {
+      version: 2,
+      clkConfig: { l: 1024, kdf: { type: 'HKDF' } },
+      features: [{ identifier: 'name', format: { type: 'string' }, hashing: { ngram: 2, strategy: { k: 20 } } }],
+    };
+    const plan = compileSchema(v2 as unknown as Json);
+    expect(plan.fields[0].bits).toEqual({ perToken: 20 });
+    expect(plan.fields[0].tokeniser).toEqual({ type: 'qgram', q: 2, padded: true, positional: false });
+  });
+
+  const invalid: [string, (schema: typeof base) => void, string][] = [
+    ['blakeHash with l not a power of two', (s) => (s.clkConfig.l = 1000), '$.features[1].hashing.hash: blakeHash needs a power-of-two'],
+    ['conflicting fold spellings', (s) => Object.assign(s.clkConfig, { xor_folds: 1, xorFolds: 2 }), '$.clkConfig.xorFolds: disagrees'],
+    ['unknown comparison', (s) => ((s.features[1].hashing!.comparison as { type: string }).type = 'soundex'), '$.features[1].hashing.comparison.type: must be one of'],
+    ['no strategy', (s) => (s.features[1].hashing!.strategy = {} as never), '$.features[1].hashing.strategy: needs bitsPerToken or bitsPerFeature'],
+    ['numeric comparison', (s) => ((s.features[1].hashing!.comparison as { type: string }).type = 'numeric'), 'numeric comparison is not supported yet'],
+    ['bad kdf type', (s) => ((s.clkConfig.kdf as { type: string }).type = 'PBKDF2'), '$.clkConfig.kdf.type: must be one of "HKDF"'],
+  ];
+  it.each(invalid)('rejects %s', (_name, change, message) => {
+    const copy = structuredClone(base);
+    change(copy);
+    expect(() => compileSchema(copy as unknown as Json)).toThrow(message);
+  });
+
+  it('rejects v1 with a clear message', () => {
+    expect(() => compileSchema({ version: 1, clkConfig: {}, features: [] })).toThrow('clkhash v1 schemas are not supported');
+  });
+});
