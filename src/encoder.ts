@@ -73,11 +73,20 @@ function fieldEncoder(field: FieldPlan, keys: FieldKeys, hashBits: number, words
       if (result === undefined) {
         result = compute(raw);
         if (valueCache.size >= CACHE_LIMIT) valueCache.clear();
-        valueCache.set(raw, result);
+        valueCache.set(detached(raw), result);
       }
       return result;
     },
   };
+}
+
+/**
+ * A copy of `text` that does not share memory with the string it was cut from. V8 keeps slices
+ * of 13+ characters as views of their parent, so caching a CSV field would otherwise pin the
+ * whole decoded batch text in memory.
+ */
+function detached(text: string): string {
+  return (' ' + text).slice(1);
 }
 
 /**
