@@ -159,6 +159,12 @@ describe('encode: bad input', () => {
     await expectFailure(encodeArgs(input, join(dir, 'x.arrow')), /bad-quote\.csv: line 4: unterminated quoted field/);
   });
 
+  it('names the line of a record that is not valid UTF-8', async () => {
+    const input = join(dir, 'latin1.csv');
+    writeFileSync(input, Buffer.concat([Buffer.from(`${HEADER}\n${good}\nT2,Ren`), Buffer.from([0xe9]), Buffer.from(',,Lee,1/2/1980,1 Main St,Austin,TX,73301\n')]));
+    await expectFailure(encodeArgs(input, join(dir, 'x.arrow')), /latin1\.csv: line 3: invalid UTF-8/);
+  });
+
   it('names the line of a row with the wrong number of fields, without quoting it', async () => {
     const input = write('short.csv', `${HEADER}\n${good}\nT2,Ann,Lee\n`);
     await expectFailure(encodeArgs(input, join(dir, 'x.arrow')), /short\.csv: line 3: expected 9 fields, found 3 \(use --on-error skip/);
