@@ -11,6 +11,7 @@ import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from 
 import { UserError } from './errors.js';
 import { assertWritable } from './io/atomic-file.js';
 import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from './io/encoded-file.js';
+import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
 import { loadSchema } from './schema/load.js';
@@ -77,7 +78,8 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     : csvTasks(options, plan, size);
   const first = await source.next();
   if (first.done) throw new UserError(`${options.input}: no records`);
-  const setup: EncodeWorkerSetup = { plan, keys, dialect: options.dialect, ...first.value.layout };
+  const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
+  const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, dialect: options.dialect, ...first.value.layout };
   const pool = new Piscina<EncodeTask, EncodeResult>({
     filename: workerFile('encode-worker'),
     workerData: setup,
@@ -113,6 +115,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
       pair.a.fill(0);
       pair.b.fill(0);
     });
+    hardeningKey.fill(0);
     await pool.destroy();
   }
   if (encoded === 0) {
@@ -124,7 +127,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     keyCheck: keyCheckValue(options.secret),
     filterBits: plan.filterBits,
     recordCount: encoded,
-    hardening: plan.hardening,
+    hardening: hardeningLabel(plan.hardening),
   };
   await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
   return { encoded, skipped: collector.skipped, examples: collector.examples, metadata };

@@ -7,6 +7,8 @@ export interface EncodeWorkerSetup {
   plan: EncodingPlan;
   /** Derived per-slot keys; workers never see the secret itself. */
   keys: FieldKeys[];
+  /** Key for keyed hardening steps (permutation, diffusion, BLIP), derived from the secret. */
+  hardeningKey: Uint8Array;
   dialect: CsvDialect;
   /** For each plan field, the input column index it reads (CSV input). */
   fieldColumns: number[];

@@ -68,19 +68,38 @@ export interface KeyDerivation {
   slots: number;
 }
 
+/**
+ * Steps that make encodings harder to attack, applied in this order after the field filters are
+ * ORed: xor-fold, Rule 90, diffusion, balancing, BLIP. Salting acts earlier, on token hashing.
+ * Keyed steps use a key derived from the secret, so the linkage unit cannot undo them.
+ */
+export interface Hardening {
+  /** Fold the hashed filter in half this many times (Schnell et al. 2016). */
+  xorFolds: number;
+  /** Replace each bit by the XOR of its two neighbours, cyclically (Schnell 2017). */
+  rule90: boolean;
+  /** Each output bit is the XOR of `taps` keyed-random input bits (Armknecht et al. 2023). */
+  diffusion: { taps: number } | null;
+  /** Append the complement and apply a keyed permutation: constant popcount (Schnell 2016). */
+  balance: boolean;
+  /** BLIP: flip each bit with this probability, keyed and deterministic per filter (Schnell and Borgs 2017). */
+  blip: number;
+  /** Salt every token hash of the record with a stable field's value (e.g. birth year). */
+  salt: { field: string; prefix: number | null } | null;
+}
+
 /** Everything an encoder needs besides the secret; derived from a validated schema. */
 export interface EncodingPlan {
   dialect: 'blindlink' | 'clkhash-v2' | 'clkhash-v3';
-  /** Output filter length l in bits. */
+  /** Length of the encodings written, in bits (twice the folded length when balanced). */
   filterBits: number;
-  /** xor folds applied after hashing into filterBits << xorFolds bits. */
-  xorFolds: number;
+  /** Length tokens are hashed into, in bits: the folded length << xorFolds. */
+  hashBits: number;
+  hardening: Hardening;
   kdf: KeyDerivation;
   fields: FieldPlan[];
   /** SHA-256 (hex) of the canonical schema JSON. */
   fingerprint: string;
-  /** Short description of the hardening applied, recorded in file metadata. */
-  hardening: string;
 }
 
 /** Per-field key pair handed to encoder threads instead of the secret itself. */

@@ -62,7 +62,8 @@ describe.skipIf(!present)('clkhash golden vectors (../shared/vectors/clkhash)', 
     schema.clkConfig.xorFolds = schema.clkConfig.xor_folds;
     delete schema.clkConfig.xor_folds;
     const plan = compileSchema(schema as unknown as Json);
-    expect(plan.xorFolds).toBe(1);
+    expect(plan.hardening.xorFolds).toBe(1);
+    expect(plan.hashBits).toBe(1024);
     expect(plan.filterBits).toBe(512);
   });
 

@@ -55,7 +55,9 @@ describe('native schema', () => {
     ['date tokens without date normaliser', (s) => ((s as unknown as Fields).fields[4].tokens = { type: 'date' }), '$.fields[4].tokens.type: the date tokeniser needs'],
     ['unknown normaliser', (s) => ((s as unknown as Fields).fields[0].normalise = 'soundex'), '$.fields[0].normalise: must be one of'],
     ['both budgets', (s) => ((s as unknown as Fields).fields[0].bitsPerField = 100), '$.fields[0]: give bitsPerToken or bitsPerField, not both'],
-    ['future hardening option', (s) => (s.hardening = { blip: 0.05 }), '$.hardening.blip: is not supported by this version'],
+    ['unknown hardening option', (s) => (s.hardening = { bloom: true }), '$.hardening.bloom: unknown key'],
+    ['salt field not in schema', (s) => (s.hardening = { salt: { field: 'dob' } }), '$.hardening.salt.field: names no field'],
+    ['blip probability too high', (s) => (s.hardening = { blip: 0.7 }), '$.hardening.blip: must be a number between 0 and 0.5'],
     ['salt not base64', (s) => (s.kdf = { salt: 'not base64!' }), '$.kdf.salt: must be base64'],
     ['wrong version', (s) => (s.blindlink = 2), '$.blindlink: must be an integer between 1 and 1'],
   ];

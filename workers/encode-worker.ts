@@ -6,7 +6,7 @@ import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from 
 import { recordEncoder } from '../src/encoder.js';
 
 const setup = Piscina.workerData as EncodeWorkerSetup;
-const encoder = recordEncoder(setup.plan, setup.keys);
+const encoder = recordEncoder(setup.plan, setup.keys, setup.hardeningKey);
 const fieldCount = setup.plan.fields.length;
 
 /** Grows the output as records arrive, since blank lines and failures make counts uncertain. */

@@ -1,5 +1,6 @@
 // Imports clkhash linkage schemas (v3, and v2's older hashing block) into an EncodingPlan that
 // reproduces clkhash's CLKs bit for bit. Values keep clkhash's raw behaviour: no normalisation.
+import { NO_HARDENING } from '../harden.js';
 import type { BitBudget, ClkhashFormat, EncodingPlan, FieldPlan, KeyDerivation, TokenHash, Tokeniser } from '../types.js';
 import {
   array,
@@ -46,11 +47,11 @@ export function clkhashPlan(schema: JsonObject, fingerprint: string): EncodingPl
   return {
     dialect: version === 3 ? 'clkhash-v3' : 'clkhash-v2',
     filterBits: l,
-    xorFolds,
+    hashBits,
+    hardening: { ...NO_HARDENING, xorFolds },
     kdf,
     fields,
     fingerprint,
-    hardening: xorFolds > 0 ? `xor-fold x${xorFolds}` : 'none',
   };
 }
 

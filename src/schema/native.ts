@@ -2,7 +2,8 @@
 // missing-value rule and weight; global filter length, token hash and HKDF parameters.
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type { NormaliserName } from '../normalise/index.js';
-import type { BitBudget, EncodingPlan, FieldPlan, TokenHash, Tokeniser } from '../types.js';
+import { NO_HARDENING } from '../harden.js';
+import type { BitBudget, EncodingPlan, FieldPlan, Hardening, TokenHash, Tokeniser } from '../types.js';
 import {
   array,
   base64,
@@ -22,8 +23,6 @@ const NORMALISERS: readonly NormaliserName[] = ['none', 'text', 'name', 'address
 const HASHES = ['blake2b', 'hmac-sha256', 'double-hash'] as const;
 const DEFAULT_SALT = utf8ToBytes('blindlink linkage schema v1');
 const DEFAULT_INFO = utf8ToBytes('blindlink field keys');
-/** Hardening options reserved for later versions; naming one today is an error, not a silent no-op. */
-const FUTURE_HARDENING = ['balance', 'salt', 'blip', 'rule90', 'randomHashing', 'diffusion'];
 
 export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPlan {
   onlyKeys(schema, ['blindlink', 'description', 'filter', 'kdf', 'hardening', 'fields'], '$');
@@ -33,8 +32,9 @@ export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPla
   const bits = filter.bits === undefined ? 1024 : integer(filter.bits, '$.filter.bits', 64, 65536);
   if ((bits & (bits - 1)) !== 0) throw new SchemaError('$.filter.bits', 'must be a power of two (64 ... 65536)');
   const defaultHash = filter.hash === undefined ? 'blake2b' : oneOf(filter.hash, '$.filter.hash', HASHES);
-  const xorFolds = hardening(schema.hardening);
-  if (bits * 2 ** xorFolds > 65536) throw new SchemaError('$.hardening.xorFolds', 'filter.bits << xorFolds must not exceed 65536');
+  const steps = hardening(schema.hardening);
+  const hashBits = bits * 2 ** steps.xorFolds;
+  if (hashBits > 65536) throw new SchemaError('$.hardening.xorFolds', 'filter.bits << xorFolds must not exceed 65536');
   const fieldList = array(schema.fields, '$.fields');
   if (fieldList.length === 0) throw new SchemaError('$.fields', 'must list at least one field');
   if (fieldList.length > 60) throw new SchemaError('$.fields', 'at most 60 fields are supported');
@@ -45,25 +45,48 @@ export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPla
     names.add(field.name);
     return field;
   });
+  if (steps.salt && !names.has(steps.salt.field)) {
+    throw new SchemaError('$.hardening.salt.field', `names no field of this schema ("${steps.salt.field}")`);
+  }
   return {
     dialect: 'blindlink',
-    filterBits: bits,
-    xorFolds,
+    filterBits: steps.balance ? 2 * bits : bits,
+    hashBits,
+    hardening: steps,
     kdf: keyDerivation(schema.kdf, fields.length),
     fields,
     fingerprint,
-    hardening: xorFolds > 0 ? `xor-fold x${xorFolds}` : 'none',
   };
 }
 
-function hardening(value: Json | undefined): number {
-  if (value === undefined) return 0;
-  const spec = object(value, '$.hardening');
-  for (const key of Object.keys(spec)) {
-    if (FUTURE_HARDENING.includes(key)) throw new SchemaError(`$.hardening.${key}`, 'is not supported by this version of blindlink yet');
+function hardening(value: Json | undefined): Hardening {
+  if (value === undefined) return { ...NO_HARDENING };
+  const path = '$.hardening';
+  const spec = object(value, path);
+  onlyKeys(spec, ['xorFolds', 'rule90', 'diffusion', 'balance', 'blip', 'salt'], path);
+  let diffusion: Hardening['diffusion'] = null;
+  if (spec.diffusion !== undefined) {
+    const taps = object(spec.diffusion, `${path}.diffusion`);
+    onlyKeys(taps, ['taps'], `${path}.diffusion`);
+    diffusion = { taps: integer(taps.taps, `${path}.diffusion.taps`, 2, 64) };
   }
-  onlyKeys(spec, ['xorFolds'], '$.hardening');
-  return spec.xorFolds === undefined ? 0 : integer(spec.xorFolds, '$.hardening.xorFolds', 0, 4);
+  let salt: Hardening['salt'] = null;
+  if (spec.salt !== undefined) {
+    const saltSpec = object(spec.salt, `${path}.salt`);
+    onlyKeys(saltSpec, ['field', 'prefix'], `${path}.salt`);
+    salt = {
+      field: string(saltSpec.field, `${path}.salt.field`),
+      prefix: saltSpec.prefix === undefined ? null : integer(saltSpec.prefix, `${path}.salt.prefix`, 1, 64),
+    };
+  }
+  return {
+    xorFolds: spec.xorFolds === undefined ? 0 : integer(spec.xorFolds, `${path}.xorFolds`, 0, 4),
+    rule90: spec.rule90 === undefined ? false : boolean(spec.rule90, `${path}.rule90`),
+    diffusion,
+    balance: spec.balance === undefined ? false : boolean(spec.balance, `${path}.balance`),
+    blip: spec.blip === undefined ? 0 : number(spec.blip, `${path}.blip`, 0, 0.5),
+    salt,
+  };
 }
 
 function keyDerivation(value: Json | undefined, slots: number): EncodingPlan['kdf'] {
