@@ -3,9 +3,11 @@
 import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
+import { evaluateCommand } from './evaluate-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
 import { reportError } from './run.js';
+import { synthCommand } from './synth-command.js';
 
 function program(): Command {
   const root = new Command('blindlink')
@@ -21,7 +23,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), synthCommand(), evaluateCommand()]) root.addCommand(command);
   return root;
 }
 
