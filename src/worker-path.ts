@@ -1,4 +1,4 @@
-// Locates compiled worker entry files. Workers always run from dist/ (tests build first), so the
+// Locates files shipped with the package, such as compiled worker entry files. Workers always run from dist/ (tests build first), so the
 // same path works from the TypeScript sources under vitest and from the installed CLI.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,11 @@ function packageRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+/** Absolute path of a file shipped with the package, e.g. `packagePath('docs/examples/taxpayer-schema.json')`. */
+export function packagePath(relative: string): string {
+  return join(packageRoot(), relative);
 }
 
 /**

@@ -2,10 +2,12 @@
 // blindlink command line: thin shells around the library, one module per command.
 import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
+import { demoCommand } from './demo-command.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
+import { matchCommand } from './match-command.js';
 import { reportError } from './run.js';
 import { synthCommand } from './synth-command.js';
 
@@ -23,7 +25,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), synthCommand(), evaluateCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), demoCommand()]) root.addCommand(command);
   return root;
 }
 
