@@ -14,6 +14,7 @@ import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from '.
 import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
+import { looksGenerated } from './secret.js';
 import { loadSchema } from './schema/load.js';
 import type { EncodingPlan } from './types.js';
 import { BLINDLINK_VERSION } from './version.js';
@@ -128,6 +129,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     filterBits: plan.filterBits,
     recordCount: encoded,
     hardening: hardeningLabel(plan.hardening),
+    secretSource: looksGenerated(options.secret) ? 'keygen' : 'other',
   };
   await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
   return { encoded, skipped: collector.skipped, examples: collector.examples, metadata };

@@ -119,6 +119,16 @@ describe('encode', () => {
     expect(Buffer.from((await readEncodedFile(fromEnv)).clks).equals(Buffer.from((await readEncodedFile(fromFile)).clks))).toBe(true);
   });
 
+  it('warns when the secret is not a keygen secret, and records that in the metadata', async () => {
+    const out = join(dir, 'passphrase.arrow');
+    const result = await runCli(['encode', '--schema', SCHEMA, '--in', FIXTURE, '--out', out], { BLINDLINK_SECRET: 'correct horse battery staple' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: the secret is not a keygen secret/);
+    expect(result.stderr).not.toContain('horse');
+    expect((await readEncodedFile(out)).metadata?.secretSource).toBe('other');
+    expect((await readEncodedFile(join(dir, 'taxpayers.arrow'))).metadata?.secretSource).toBe('keygen');
+  });
+
   it('encodes Arrow input like the same CSV', async () => {
     const rows = readFileSync(FIXTURE, 'utf8').trim().split('\n').slice(1);
     const columns = HEADER.split(',');

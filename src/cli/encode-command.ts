@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { encodeFile } from '../encode-file.js';
 import { UserError } from '../errors.js';
-import { readSecret, SECRET_ENV } from '../secret.js';
+import { looksGenerated, readSecret, SECRET_ENV } from '../secret.js';
 import { action, positiveInteger } from './run.js';
 
 interface EncodeFlags {
@@ -47,6 +47,11 @@ Example:
       action(async (flags: EncodeFlags) => {
         if (flags.delimiter === '\\t') flags.delimiter = '\t';
         const secret = await readSecret(flags.secretFile);
+        if (!looksGenerated(secret)) {
+          process.stderr.write(
+            'blindlink: warning: the secret is not a keygen secret (64 hex digits); if it is a passphrase, anyone holding an encoded file can test guesses against its key check value\n',
+          );
+        }
         const started = performance.now();
         let summary;
         try {

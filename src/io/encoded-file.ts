@@ -31,6 +31,11 @@ export interface EncodingMetadata {
   recordCount: number;
   /** Hardening steps applied, as a short description ("none" when plain). */
   hardening: string;
+  /**
+   * 'keygen' when the secret had keygen's form (64 hex digits), else 'other': lets `inspect` warn
+   * that a passphrase could be guessed offline against the key check value.
+   */
+  secretSource?: 'keygen' | 'other';
 }
 
 export interface EncodedFile {
@@ -59,6 +64,7 @@ const METADATA_KEYS = {
   filterBits: 'blindlink.filter_bits',
   recordCount: 'blindlink.record_count',
   hardening: 'blindlink.hardening',
+  secretSource: 'blindlink.secret_source',
 } as const;
 
 function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMetadata): Schema {
@@ -69,7 +75,8 @@ function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMet
   if (withIds) fields.push(new Field('id', new Utf8(), false));
   const entries = new Map<string, string>();
   for (const [key, name] of Object.entries(METADATA_KEYS)) {
-    entries.set(name, String(metadata[key as keyof EncodingMetadata]));
+    const value = metadata[key as keyof EncodingMetadata];
+    if (value !== undefined) entries.set(name, String(value));
   }
   return new Schema(fields, entries);
 }
@@ -289,6 +296,8 @@ function parseMetadata(path: string, raw: Map<string, string>, filterBits: numbe
     recordCount: Number(get(METADATA_KEYS.recordCount)),
     hardening: get(METADATA_KEYS.hardening),
   };
+  const source = raw.get(METADATA_KEYS.secretSource);
+  if (source === 'keygen' || source === 'other') metadata.secretSource = source;
   if (metadata.filterBits !== filterBits) {
     throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
   }
