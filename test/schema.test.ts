@@ -18,7 +18,9 @@ describe('native schema', () => {
   it('compiles the documented taxpayer example', () => {
     const plan = compileSchema(taxpayer);
     expect(plan.dialect).toBe('blindlink');
-    expect(plan.filterBits).toBe(1024);
+    // No hardening named: the default (balance + BLIP) applies, doubling the written length.
+    expect(plan.hardening).toEqual({ xorFolds: 0, rule90: false, diffusion: null, balance: true, blip: 0.02, salt: null });
+    expect([plan.hashBits, plan.filterBits]).toEqual([1024, 2048]);
     expect(plan.fields.map((field) => field.name)).toEqual([
       'given_name', 'surname', 'date_of_birth', 'street_address', 'city', 'state', 'zip',
     ]);
@@ -37,6 +39,11 @@ describe('native schema', () => {
     expect(compileSchema(reordered).fingerprint).toBe(compileSchema(taxpayer).fingerprint);
     const changed = withChange((s) => ((s as unknown as Fields).fields[0].bitsPerToken = 21));
     expect(compileSchema(changed).fingerprint).not.toBe(compileSchema(taxpayer).fingerprint);
+  });
+
+  it('takes "none" or an empty object as no hardening', () => {
+    expect(compileSchema(withChange((s) => (s.hardening = 'none'))).hardening.balance).toBe(false);
+    expect(compileSchema(withChange((s) => (s.hardening = {}))).filterBits).toBe(1024);
   });
 
   it('scales bits per token by weight', () => {

@@ -1,6 +1,7 @@
 // `blindlink inspect FILE`: what an encoded file says about itself. Never plaintext: only
 // metadata, the record count and popcount statistics.
 import { Command } from 'commander';
+import { encodingRisks } from '../attack/risk.js';
 import { readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
 import { action } from './run.js';
 
@@ -26,6 +27,16 @@ export function fileStatistics(file: EncodedFile): FileStatistics {
   };
 }
 
+/** What a steward should know before releasing the file; empty when nothing looks risky. */
+export function fileWarnings(file: EncodedFile): string[] {
+  if (file.metadata === null) return ['no metadata (clkhash JSON): hardening and secret cannot be checked'];
+  const warnings = encodingRisks({ hardening: file.metadata.hardening, popcounts: file.popcounts, filterBits: file.filterBits });
+  if (file.metadata.secretSource === 'other') {
+    warnings.push('the secret was not made by keygen: a guessable passphrase can be tested offline against the key check value');
+  }
+  return warnings;
+}
+
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('show an encoded file\'s metadata and fill statistics (never plaintext)')
@@ -35,8 +46,9 @@ export function inspectCommand(): Command {
       action(async (path: string, flags: { json?: boolean }) => {
         const file = await readEncodedFile(path);
         const stats = fileStatistics(file);
+        const warnings = fileWarnings(file);
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ file: path, format: file.format, hasIds: file.ids !== null, metadata: file.metadata, ...stats })}\n`);
+          process.stdout.write(`${JSON.stringify({ file: path, format: file.format, hasIds: file.ids !== null, metadata: file.metadata, ...stats, warnings })}\n`);
           return;
         }
         const lines = [
@@ -57,6 +69,7 @@ export function inspectCommand(): Command {
         } else {
           lines.push('metadata          none (clkhash JSON): schema and secret cannot be checked');
         }
+        for (const warning of warnings) lines.push(`warning: ${warning}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
     );

@@ -2,6 +2,7 @@
 // blindlink command line: thin shells around the library, one module per command.
 import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
+import { attackCommand } from './attack-command.js';
 import { demoCommand } from './demo-command.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
 import { evaluateCommand } from './evaluate-command.js';
@@ -25,7 +26,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), demoCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), demoCommand()]) root.addCommand(command);
   return root;
 }
 

@@ -59,9 +59,16 @@ export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPla
   };
 }
 
+/**
+ * Hardening when a schema names none: balancing and BLIP 0.02 kept re-identification at or below
+ * 1% under both built-in attacks at an F1 cost of at most 0.001 (docs/PRIVACY.md).
+ */
+export const DEFAULT_HARDENING: Readonly<Hardening> = { ...NO_HARDENING, balance: true, blip: 0.02 };
+
 function hardening(value: Json | undefined): Hardening {
-  if (value === undefined) return { ...NO_HARDENING };
+  if (value === undefined) return { ...DEFAULT_HARDENING };
   const path = '$.hardening';
+  if (value === 'none') return { ...NO_HARDENING };
   const spec = object(value, path);
   onlyKeys(spec, ['xorFolds', 'rule90', 'diffusion', 'balance', 'blip', 'salt'], path);
   let diffusion: Hardening['diffusion'] = null;
