@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   let baseline: number | null = null;
   for (const [label, hardening] of configurations(dataset.salt)) {
     const started = performance.now();
-    const schema: Json = { blindlink: 1, filter: { bits: 1024 }, fields, ...(hardening === undefined ? {} : { hardening }) };
+    const schema: Json = { blindlink: 1, filter: { bits: 1024 }, fields, hardening: hardening ?? 'none' };
     const target = encode(schema, attacked);
     const [mining, graph] = attackSuite({ plan: target.plan, encodings: target.encodings, reference: attacked, seed }, { encodedIds: attackedIds, referenceIds: attackedIds });
     const link = linkageF1(encode(schema, data.a).encodings, encode(schema, data.b).encodings, data.truth);

@@ -32,7 +32,8 @@ export function personSchema(fields: readonly string[], k: number, hardening?: J
         : { name, normalise: 'name', tokens: { type: 'qgram', q: 2 }, bitsPerToken: k },
     ),
   };
-  if (hardening !== undefined) schema.hardening = hardening;
+  // No hardening argument means none at all, not the schema default.
+  schema.hardening = hardening ?? 'none';
   return schema;
 }
 
