@@ -108,9 +108,10 @@ export function hardener(hardening: Hardening, hashBits: number, key: Uint8Array
   if (needsKey && key === null) throw new Error('hardening needs a key');
   const scratch = new Uint8Array(foldedBytes);
   const taps = hardening.diffusion ? diffusionTaps(key!, foldedBits, hardening.diffusion.taps) : null;
-  const permutation = hardening.balance ? keyedPermutation(key!, 'balance', 2 * foldedBits) : null;
+  const shuffle = hardening.balance ? balancePermutation(key!, foldedBytes) : null;
   const balanced = new Uint8Array(2 * foldedBytes);
   const outputBytes = hardening.balance ? 2 * foldedBytes : foldedBytes;
+  const flip = hardening.blip > 0 ? blipper(hardening.blip, key!, outputBytes) : null;
 
   return (filter, out, offset) => {
     let current = foldInPlace(filter, hardening.xorFolds);
@@ -122,18 +123,46 @@ export function hardener(hardening: Hardening, hashBits: number, key: Uint8Array
       diffuse(current, scratch, taps, hardening.diffusion!.taps);
       current = copyInto(scratch, filter);
     }
-    if (permutation) {
-      balanced.fill(0);
-      for (let i = 0; i < 2 * foldedBits; i++) {
-        // Bits [0, l) are the filter, [l, 2l) its complement; then keyed positions.
-        const bit = i < foldedBits ? getBit(current, i) : 1 - getBit(current, i - foldedBits);
-        if (bit) balanced[permutation[i] >>> 3] |= 0x80 >>> (permutation[i] & 7);
+    if (shuffle) {
+      for (let byte = 0; byte < foldedBytes; byte++) {
+        const value = current[byte];
+        const complement = foldedBytes + byte;
+        balanced[shuffle.target[byte]] = shuffle.bits[(byte << 8) | value];
+        balanced[shuffle.target[complement]] = shuffle.bits[(complement << 8) | (value ^ 0xff)];
       }
       current = balanced;
     }
     out.set(current.subarray(0, outputBytes), offset);
-    if (hardening.blip > 0) blip(out.subarray(offset, offset + outputBytes), hardening.blip, key!);
+    if (flip) flip(out, offset);
   };
+}
+
+/**
+ * Balancing's keyed permutation, applied a byte at a time: the 2n bytes of filter and complement
+ * go to keyed byte positions, each through its own keyed permutation of the 8 bits (as a 256-entry
+ * table). A full bit-level permutation would hide no more: whatever the permutation, each bit and
+ * its complement stay perfectly anti-correlated across records (BLIP blurs that), and byte tables
+ * cost one lookup per byte instead of eight.
+ */
+function balancePermutation(key: Uint8Array, bytes: number): { target: Uint16Array; bits: Uint8Array } {
+  const positions = 2 * bytes;
+  const target = Uint16Array.from(keyedPermutation(key, 'balance bytes', positions));
+  const stream = new KeyedStream(key, utf8ToBytes('balance bits'));
+  const bits = new Uint8Array(positions * 256);
+  const order = new Uint8Array(8);
+  for (let position = 0; position < positions; position++) {
+    for (let i = 0; i < 8; i++) order[i] = i;
+    for (let i = 7; i > 0; i--) {
+      const j = stream.below(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let value = 0; value < 256; value++) {
+      let mapped = 0;
+      for (let bit = 0; bit < 8; bit++) if (value & (0x80 >>> bit)) mapped |= 0x80 >>> order[bit];
+      bits[(position << 8) | value] = mapped;
+    }
+  }
+  return { target, bits };
 }
 
 function copyInto(source: Uint8Array, target: Uint8Array): Uint8Array {
@@ -168,15 +197,48 @@ function diffuse(input: Uint8Array, output: Uint8Array, table: Uint32Array, taps
   }
 }
 
-// The flips are seeded by a keyed hash of the filter itself: deterministic (the same record
-// always encodes the same way, as matching and tests need) yet unpredictable without the key.
-function blip(filter: Uint8Array, probability: number, key: Uint8Array): void {
-  const seed = blake2b(filter, { key, dkLen: 32, personalization: utf8ToBytes('blindlink blip..') });
-  const stream = new KeyedStream(key, seed);
-  const bits = filter.length * 8;
+/**
+ * BLIP (Schnell and Borgs 2017): flips each bit with probability p. The flips are drawn from a
+ * generator seeded by a keyed hash of the filter itself: deterministic (the same record always
+ * encodes the same way, as matching and tests need) yet unpredictable without the key. The keyed
+ * hash mixes every 32-bit word with a secret per-position word; a fast generator (sfc32) expands
+ * the seed, since its output is never visible on its own, only through the flipped filter.
+ */
+function blipper(probability: number, key: Uint8Array, bytes: number): (out: Uint8Array, offset: number) => void {
+  const stream = new KeyedStream(key, utf8ToBytes('blip'));
+  const words = Math.ceil(bytes / 4);
+  const positionKeys = Uint32Array.from({ length: 2 * words + 4 }, () => stream.nextU32());
+  const bits = bytes * 8;
   const logKeep = Math.log(1 - probability);
-  // Geometric gaps between flipped positions: about p * l draws instead of l.
-  for (let i = Math.floor(Math.log(stream.unit()) / logKeep); i < bits; i += 1 + Math.floor(Math.log(stream.unit()) / logKeep)) {
-    filter[i >>> 3] ^= 0x80 >>> (i & 7);
+  return (out, offset) => {
+    let h1 = positionKeys[2 * words];
+    let h2 = positionKeys[2 * words + 1];
+    for (let w = 0; w < words; w++) {
+      const i = offset + 4 * w;
+      const word = (out[i] << 24) | (out[i + 1] << 16) | (out[i + 2] << 8) | out[i + 3];
+      h1 = Math.imul((h1 ^ word ^ positionKeys[2 * w]) >>> 0, 0x9e3779b1);
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul((h2 ^ word ^ positionKeys[2 * w + 1]) >>> 0, 0x85ebca77);
+      h2 = (h2 << 17) | (h2 >>> 15);
+    }
+    const random = sfc32(h1, h2, positionKeys[2 * words + 2], positionKeys[2 * words + 3]);
+    // Geometric gaps between flipped positions: about p * l draws instead of l.
+    const gap = (): number => Math.floor(Math.log(1 - random()) / logKeep);
+    for (let i = gap(); i < bits; i += 1 + gap()) out[offset + (i >>> 3)] ^= 0x80 >>> (i & 7);
+  };
+}
+
+/** sfc32 (Chris Doty-Humphrey's small fast counting generator): uniform in [0, 1). */
+function sfc32(a: number, b: number, c: number, d: number): () => number {
+  for (let i = 0; i < 12; i++) step();
+  function step(): number {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return t >>> 0;
   }
+  return () => step() / 4294967296;
 }
