@@ -48,7 +48,7 @@ describe('native schema', () => {
 
   it('scales bits per token by weight', () => {
     const plan = compileSchema(withChange((s) => ((s as unknown as Fields).fields[2].weight = 1.5)));
-    expect(plan.fields[2].bits).toEqual({ perToken: 45 });
+    expect(plan.fields[2].bits).toEqual({ perToken: 68 }); // 45 × 1.5, rounded
   });
 
   const invalid: [string, (schema: Record<string, unknown>) => void, string][] = [

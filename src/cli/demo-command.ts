@@ -29,7 +29,7 @@ export function demoCommand(): Command {
     .option('--requests <n>', 'people asked about', positiveInteger('--requests', 100_000_000), 20_000)
     .option('--seed <s>', 'seed for the synthetic data', positiveInteger('--seed', 2 ** 32 - 1), 1)
     .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
-    .option('--threshold <t>', 'Dice threshold for matching', threshold, 0.85)
+    .option('--threshold <t>', 'Dice threshold for matching', threshold, 0.8)
     .option('--keep-in <folder>', 'write the files into this existing folder and keep them')
     .option('--json', 'print the report as JSON')
     .addHelpText(
