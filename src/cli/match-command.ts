@@ -1,0 +1,88 @@
+// `blindlink match`: the linkage unit compares two encoded files and, by default, releases only
+// how many records they share. A thin shell over match/match-files.ts.
+import { availableParallelism } from 'node:os';
+import { Command, Option } from 'commander';
+import { UserError } from '../errors.js';
+import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
+import { matchFiles } from '../match/match-files.js';
+import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
+import { action, positiveInteger } from './run.js';
+
+interface MatchFlags {
+  threshold: string;
+  reveal: RevealMode;
+  epsilon?: string;
+  out?: string;
+  workers?: number;
+  maxCandidates?: number;
+  json?: boolean;
+}
+
+/** A number from the command line; anything else, or a value outside the range, is a user error. */
+function numberIn(name: string, text: string, test: (value: number) => boolean, range: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || !test(value)) {
+    throw new UserError(`${name} must be ${range}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+export function matchCommand(): Command {
+  return new Command('match')
+    .description('compare two encoded files and release the number of matched records (or what --reveal allows)')
+    .argument('<a>', 'encoded file of custodian A (.arrow, or clkhash {"clks": [...]} JSON)')
+    .argument('<b>', 'encoded file of custodian B')
+    .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1]')
+    .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
+    .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
+    .option('--out <file>', 'CSV of matched pairs, for --reveal pairs')
+    .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
+    .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
+    .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes')
+    .addHelpText(
+      'after',
+      `
+Reveal modes:
+  count        (default) the number of pairs in the greedy 1:1 matching, nothing else
+  noisy-count  that count plus two-sided geometric noise; needs --epsilon
+  histogram    each record's best score, binned: no identities, for choosing a threshold
+  pairs        row indices (or ids, if both files carry them) and scores, written to --out
+
+Both files must carry the same schema fingerprint, key check value and filter length.
+clkhash JSON files carry none of these, so the check is skipped with a warning.
+Candidate pairs are held in memory (about 32 bytes each): --max-candidates bounds them.
+
+Example:
+  blindlink match a.arrow b.arrow --threshold 0.8 --reveal noisy-count --epsilon 1 --json`,
+    )
+    .action(
+      action(async (a: string, b: string, flags: MatchFlags) => {
+        const threshold = numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1]');
+        let epsilon: number | null = null;
+        if (flags.reveal === 'noisy-count') {
+          if (flags.epsilon === undefined) throw new UserError('--reveal noisy-count needs --epsilon', 2);
+          epsilon = numberIn('--epsilon', flags.epsilon, (e) => e > 0, 'a positive number');
+        } else if (flags.epsilon !== undefined) {
+          throw new UserError(`--epsilon applies only to --reveal noisy-count (reveal is ${flags.reveal})`, 2);
+        }
+        if (flags.reveal === 'pairs' && flags.out === undefined) throw new UserError('--reveal pairs needs --out <file>', 2);
+        if (flags.reveal !== 'pairs' && flags.out !== undefined) {
+          throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); pairs are never written by default`, 2);
+        }
+        const report = await matchFiles({
+          a,
+          b,
+          threshold,
+          reveal: flags.reveal,
+          epsilon,
+          out: flags.out,
+          workers: flags.workers ?? Math.max(1, availableParallelism()),
+          maxCandidates: flags.maxCandidates,
+          warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+          progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
+        });
+        if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
+        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+      }),
+    );
+}

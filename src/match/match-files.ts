@@ -1,0 +1,54 @@
+// The linkage unit's whole job as one function: read two encoded files, refuse mismatches, find
+// candidates on worker threads, solve 1:1 greedily and build the report for the reveal mode.
+import { UserError } from '../errors.js';
+import { readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
+import { MAX_FILTER_BITS } from '../similarity/dice-kernel.js';
+import { assertWritable } from '../io/atomic-file.js';
+import { writePairsCsv } from '../reveal/pairs-csv.js';
+import { release, type MatchReport, type RevealMode } from '../reveal/release.js';
+import { greedySolve } from '../solve/greedy.js';
+import { findCandidates } from './candidates.js';
+import { checkCompatible } from './compatibility.js';
+
+export interface MatchOptions {
+  a: string;
+  b: string;
+  threshold: number;
+  reveal: RevealMode;
+  epsilon: number | null;
+  /** Pairs CSV path; pairs mode only. */
+  out?: string;
+  workers: number;
+  maxCandidates?: number;
+  warn: (message: string) => void;
+  progress?: (message: string) => void;
+}
+
+/** Runs a match; the caller has validated the options' ranges. */
+export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
+  if (options.out !== undefined) await assertWritable(options.out);
+  const [a, b]: EncodedFile[] = await Promise.all([readEncodedFile(options.a), readEncodedFile(options.b)]);
+  for (const warning of checkCompatible(a, b)) options.warn(warning);
+  if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
+  const set = (f: EncodedFile) => ({ filterBits: f.filterBits, count: f.count, clks: f.clks });
+  const candidates = await findCandidates(set(a), set(b), {
+    threshold: options.threshold,
+    workers: options.workers,
+    maxCandidates: options.maxCandidates,
+    onProgress: (done, total) => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}% of ${a.path}`),
+  });
+  const matching = greedySolve(candidates, a.count, b.count);
+  if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);
+  return release({
+    reveal: options.reveal,
+    threshold: options.threshold,
+    epsilon: options.epsilon,
+    inputs: {
+      a: { path: a.path, records: a.count, format: a.format },
+      b: { path: b.path, records: b.count, format: b.format },
+    },
+    candidates,
+    matching,
+    out: options.out,
+  });
+}
