@@ -97,3 +97,14 @@ describe('bestScores and chooseThreshold', () => {
     expect(typeof result.reason).toBe('string');
   });
 });
+
+describe('autoThreshold: a clear gap under one high mode', () => {
+  it('cuts in the middle of the widest empty stretch instead of at the floor', () => {
+    const scores = [...Array.from({ length: 6 }, (_, i) => 0.53 + (i % 3) * 0.01), ...Array.from({ length: 150 }, (_, i) => 0.95 + (i % 3) * 0.01)];
+    const choice = autoThreshold(scores, { floor: 0.5 });
+    expect(choice.method).toBe('gap');
+    expect(choice.threshold).toBeGreaterThan(0.58);
+    expect(choice.threshold).toBeLessThan(0.95);
+    expect(choice.recordsAbove).toBe(150);
+  });
+});

@@ -78,6 +78,18 @@ describe('blindlink match: reveal modes', () => {
     expect(machine.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--threshold auto chooses and reports a threshold that separates the planted pairs', () => {
+    const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', 'auto', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const report = json(run.stdout) as { threshold: number; count: number; thresholdChoice: { method: string; reason: string } };
+    expect(report.threshold).toBeGreaterThan(0);
+    expect(report.threshold).toBeLessThanOrEqual(1);
+    expect(report.thresholdChoice.reason.length).toBeGreaterThan(0);
+    expect(report.count).toBe(150);
+    const human = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', 'auto']);
+    expect(human.stdout).toMatch(/threshold: [\d.]+ \(chosen automatically, /);
+  });
+
   it('noisy-count states mechanism and epsilon and needs a positive epsilon', () => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'noisy-count', '--epsilon', '0.5', '--json']);
     expect(run.status).toBe(0);

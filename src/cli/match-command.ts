@@ -32,7 +32,7 @@ export function matchCommand(): Command {
     .description('compare two encoded files and release the number of matched records (or what --reveal allows)')
     .argument('<a>', 'encoded file of custodian A (.arrow, or clkhash {"clks": [...]} JSON)')
     .argument('<b>', 'encoded file of custodian B')
-    .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1]')
+    .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1], or "auto" to choose one from the score distribution (no truth needed) and report it')
     .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
     .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
     .option('--out <file>', 'CSV of matched pairs, for --reveal pairs')
@@ -57,7 +57,7 @@ Example:
     )
     .action(
       action(async (a: string, b: string, flags: MatchFlags) => {
-        const threshold = numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1]');
+        const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
         let epsilon: number | null = null;
         if (flags.reveal === 'noisy-count') {
           if (flags.epsilon === undefined) throw new UserError('--reveal noisy-count needs --epsilon', 2);

@@ -8,7 +8,7 @@ import type { FilterSet } from './shared-filters.js';
 export type AutoMethod = 'valley' | 'otsu' | 'minimum-error' | 'mixture';
 
 /** How a threshold was chosen: a split method, the floor (one high mode), or the fallback. */
-export type ChoiceMethod = AutoMethod | 'floor' | 'fallback';
+export type ChoiceMethod = AutoMethod | 'gap' | 'floor' | 'fallback';
 
 /** Histogram of best scores from `floor` to 1, with what fell below the floor counted apart. */
 export interface ScoreBins {
@@ -244,6 +244,31 @@ export function mixtureThreshold(bins: ScoreBins, iterations = 200): number | nu
 const SPARE_CANDIDATES = 2;
 
 /** The lowest threshold on the 0.01 grid from the floor where candidates <= 2 x scores above it. */
+/** Width of an empty stretch of best scores that counts as a clear separation. */
+const MIN_GAP = 0.05;
+
+/** The widest run of empty bins between the first non-empty bin and `below`, as [from, to). */
+function widestEmptyRun(bins: ScoreBins, below: number): { from: number; to: number } | null {
+  let best: { from: number; to: number } | null = null;
+  let start = -1;
+  let seenScore = false;
+  for (let i = 0; i < bins.counts.length; i++) {
+    const from = bins.floor + i * bins.width;
+    if (from >= below) break;
+    if (bins.counts[i] > 0) {
+      if (seenScore && start >= 0) {
+        const run = { from: bins.floor + start * bins.width, to: from };
+        if (best === null || run.to - run.from > best.to - best.from) best = run;
+      }
+      seenScore = true;
+      start = -1;
+    } else if (seenScore && start < 0) {
+      start = i;
+    }
+  }
+  return best;
+}
+
 function lowestSparseThreshold(scores: ArrayLike<number>, floor: number, candidates?: (t: number) => number): number {
   if (candidates === undefined) return floor;
   for (let step = Math.ceil(floor * 100 - 1e-9); step <= 100; step++) {
@@ -303,6 +328,13 @@ export function autoThreshold(scores: ArrayLike<number>, options: AutoThresholdO
         // One mode in the upper half: nothing above the floor looks like chance (every record
         // has its match, as in FEBRL4), so keep all of it. One low mode: no matches to find.
         if (median(scores, floor) >= (1 + floor) / 2) {
+          // A few non-matches below a clear empty stretch are too few to form a valley, but the
+          // stretch itself separates them: cut in its middle rather than at the floor.
+          const gap = widestEmptyRun(bins, median(scores, floor));
+          if (gap !== null && gap.to - gap.from >= MIN_GAP) {
+            const t = Math.round(((gap.from + gap.to) / 2) * 100) / 100;
+            return { threshold: t, method: 'gap', reason: `no score falls in [${gap.from.toFixed(2)}, ${gap.to.toFixed(2)}): cut in the middle of that gap`, recordsAbove: countAbove(scores, t) };
+          }
           const t = lowestSparseThreshold(scores, floor, options.candidatesAtOrAbove);
           return { threshold: t, method: 'floor', reason: `scores form one high mode (${depth}): all pairs above ${t} look like matches, with at most 2 candidates per pair`, recordsAbove: countAbove(scores, t) };
         }

@@ -8,12 +8,14 @@ import { writePairsCsv } from '../reveal/pairs-csv.js';
 import { release, type MatchReport, type RevealMode } from '../reveal/release.js';
 import { greedySolve } from '../solve/greedy.js';
 import { findCandidates } from './candidates.js';
+import { chooseThreshold } from './auto-threshold.js';
 import { checkCompatible } from './compatibility.js';
 
 export interface MatchOptions {
   a: string;
   b: string;
-  threshold: number;
+  /** A Dice threshold in (0, 1], or 'auto' to choose one from the score distribution alone. */
+  threshold: number | 'auto';
   reveal: RevealMode;
   epsilon: number | null;
   /** Pairs CSV path; pairs mode only. */
@@ -31,8 +33,18 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   for (const warning of checkCompatible(a, b)) options.warn(warning);
   if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
   const set = (f: EncodedFile) => ({ filterBits: f.filterBits, count: f.count, clks: f.clks });
+  let threshold: number;
+  let thresholdChoice: { method: string; reason: string } | undefined;
+  if (options.threshold === 'auto') {
+    options.progress?.('choosing a threshold from the score distribution');
+    const choice = await chooseThreshold(set(a), set(b), { workers: options.workers });
+    threshold = choice.threshold;
+    thresholdChoice = { method: choice.method, reason: choice.reason };
+  } else {
+    threshold = options.threshold;
+  }
   const candidates = await findCandidates(set(a), set(b), {
-    threshold: options.threshold,
+    threshold,
     workers: options.workers,
     maxCandidates: options.maxCandidates,
     onProgress: (done, total) => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}% of ${a.path}`),
@@ -41,7 +53,8 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);
   return release({
     reveal: options.reveal,
-    threshold: options.threshold,
+    threshold,
+    thresholdChoice,
     epsilon: options.epsilon,
     inputs: {
       a: { path: a.path, records: a.count, format: a.format },

@@ -18,6 +18,8 @@ export interface InputSummary {
 export interface MatchReport {
   reveal: RevealMode;
   threshold: number;
+  /** Present when the threshold was chosen by `--threshold auto`: how and why. */
+  thresholdChoice?: { method: string; reason: string };
   /** The released count: noisy in noisy-count mode, exact otherwise. */
   count: number;
   /** null unless noise was added. */
@@ -32,6 +34,7 @@ export interface MatchReport {
 export interface ReleaseInput {
   reveal: RevealMode;
   threshold: number;
+  thresholdChoice?: { method: string; reason: string };
   epsilon: number | null;
   inputs: { a: InputSummary; b: InputSummary };
   candidates: Candidates;
@@ -43,6 +46,7 @@ export interface ReleaseInput {
 export function release(input: ReleaseInput): MatchReport {
   const { reveal, threshold, inputs, matching } = input;
   const report: MatchReport = { reveal, threshold, count: matching.length, epsilon: null, mechanism: null, inputs };
+  if (input.thresholdChoice !== undefined) report.thresholdChoice = input.thresholdChoice;
   if (reveal === 'noisy-count') {
     if (input.epsilon === null) throw new RangeError('noisy-count needs epsilon');
     report.count = noisyCount(matching.length, input.epsilon, Math.min(inputs.a.records, inputs.b.records));
@@ -59,7 +63,8 @@ export function release(input: ReleaseInput): MatchReport {
 /** The report for people: a few lines on stdout. */
 export function formatReport(report: MatchReport): string {
   const { a, b } = report.inputs;
-  const lines = [`inputs: ${a.path} (${a.records} records), ${b.path} (${b.records} records)`, `threshold: ${report.threshold}`];
+  const chosen = report.thresholdChoice ? ` (chosen automatically, ${report.thresholdChoice.method}: ${report.thresholdChoice.reason})` : '';
+  const lines = [`inputs: ${a.path} (${a.records} records), ${b.path} (${b.records} records)`, `threshold: ${report.threshold}${chosen}`];
   if (report.reveal === 'noisy-count') {
     lines.push(`noisy count: ${report.count}`, `mechanism: ${report.mechanism}`, `epsilon: ${report.epsilon}`);
   } else {
