@@ -16,7 +16,7 @@ export interface DemoOptions {
   requests: number;
   seed: number;
   workers: number;
-  threshold: number;
+  threshold: number | 'auto';
   /** Keep the generated files in this folder instead of a temporary one that is removed. */
   keepIn?: string;
 }
@@ -30,6 +30,7 @@ export interface DemoReport {
   registry: number;
   requests: number;
   threshold: number;
+  thresholdChoice?: { method: string; reason: string };
   releasedCount: number;
   trueOverlap: number;
   precision: number | null;
@@ -48,7 +49,7 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
     const result = await work();
     const seconds = (performance.now() - started) / 1000;
     steps.push({ name, seconds });
-    say(`${name.padEnd(58)} ${seconds.toFixed(2).padStart(6)} s`);
+    say(`${name.padEnd(64)} ${seconds.toFixed(2).padStart(6)} s`);
     return result;
   };
   const file = (name: string) => join(folder, name);
@@ -73,24 +74,28 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
     await step('tax agency encodes its registry', () => encode(synth.registryPath, file('registry.arrow')));
     await step('requesting agency encodes its requests', () => encode(synth.requestsPath, file('requests.arrow')));
     secret.fill(0);
-    const match = (reveal: 'count' | 'pairs') =>
+    // One matching run serves both: the count-only release is exactly the size of the 1:1
+    // matching whose pairs the demo keeps, only to score that count against the truth.
+    const released = await step('linkage unit matches encodings (releases only the count)', () =>
       matchFiles({
         a: file('requests.arrow'),
         b: file('registry.arrow'),
         threshold: options.threshold,
-        reveal,
+        reveal: 'pairs',
         epsilon: null,
-        out: reveal === 'pairs' ? file('pairs.csv') : undefined,
+        out: file('pairs.csv'),
         workers: options.workers,
         warn: (message) => say(`warning: ${message}`),
-      });
-    const released = await step('linkage unit matches encodings, releases only the count', () => match('count'));
-    await step('(evaluation only) the same match revealing pairs', () => match('pairs'));
-    const { evaluation } = await evaluateFiles(synth.truthPath, file('pairs.csv'), 'requests');
+      }),
+    );
+    const { evaluation } = await step('(demo only) score the pairs behind the count against the truth', () =>
+      evaluateFiles(synth.truthPath, file('pairs.csv'), 'requests'),
+    );
     return {
       registry: synth.registryRows,
       requests: synth.requestRows,
-      threshold: options.threshold,
+      threshold: released.threshold,
+      thresholdChoice: released.thresholdChoice,
       releasedCount: released.count,
       trueOverlap: synth.members,
       precision: evaluation.precision,
