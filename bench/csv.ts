@@ -1,22 +1,12 @@
 // Measures single-thread CSV throughput (chunk + parse) on 1,000,000 synthetic person rows,
 // to check the reader leaves headroom for the 300k records/s end-to-end encoding target.
 import { CsvChunker, parseCsvBatch, type CsvBatch, type CsvDialect } from '../src/csv/index.js';
+import { seededRandom as mulberry32 } from '../src/random.js';
 
 const ROWS = 1_000_000;
 const READ_CHUNK = 1 << 20;
 const MAX_RECORDS = 4096;
 const RUNS = 5;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // A few accented names keep UTF-8 decoding honest: V8 decodes non-ASCII text much slower.
 const GIVEN = ['olivia', 'jack', 'charlotte', 'william', 'amelia', 'noah', 'isla', 'oliver']

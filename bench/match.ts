@@ -11,20 +11,10 @@ import { release } from '../src/reveal/release.js';
 import { META_BYTES, type KernelVariant } from '../src/similarity/dice-kernel-source.js';
 import { compileDiceKernel, instantiateDiceKernel } from '../src/similarity/dice-kernel.js';
 import { greedySolve } from '../src/solve/greedy.js';
+import { seededRandom as mulberry32 } from '../src/random.js';
 
 const BITS = 1024;
 const THRESHOLD = 0.8;
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Filters whose bits are set with probability `fill(row)`. */
 function filters(count: number, fill: (row: number) => number, random: () => number): FilterSet {

@@ -2,7 +2,8 @@
 // build a similarity graph over the encodings and one over the plaintext reference, describe every
 // node by features of its neighbourhood, align nodes whose features agree, then (seed-and-extend,
 // as in graph de-anonymisation) re-align every node by its similarities to the pairs aligned best.
-import { encodedSimilarity, rankScale, referenceSimilarity, seededRandom, type PairSimilarity, type RankScale } from './similarity.js';
+import { seededRandom } from '../random.js';
+import { encodedSimilarity, rankScale, referenceSimilarity, type PairSimilarity, type RankScale } from './similarity.js';
 import type { AttackInput, AttackOutcome } from './types.js';
 
 export interface GraphMatchingOptions {

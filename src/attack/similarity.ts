@@ -56,18 +56,6 @@ export function referenceSimilarity(input: AttackInput): PairSimilarity {
   };
 }
 
-/** Small seeded generator (mulberry32) for pair sampling: the attack must be repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Maps a similarity to its rank (0..1) among a random sample of the side's pairs. Both sides then
  * speak the same scale: the paper calibrates encoded against plaintext similarity for the same reason.

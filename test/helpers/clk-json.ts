@@ -2,6 +2,7 @@
 // filter sets, independent of the production file reader.
 import { readFileSync } from 'node:fs';
 import type { FilterSet } from '../../src/match/shared-filters.js';
+export { seededRandom as seeded } from '../../src/random.js';
 
 /** Decodes a clkhash CLK JSON file into one contiguous filter set. */
 export function readClkJson(path: string | URL): FilterSet {
@@ -10,18 +11,6 @@ export function readClkJson(path: string | URL): FilterSet {
   const out = new Uint8Array(clks.length * bytes);
   clks.forEach((clk, i) => out.set(clk, i * bytes));
   return { filterBits: bytes * 8, count: clks.length, clks: out };
-}
-
-/** Mulberry32: small seeded PRNG so failures reproduce. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` random filters where each bit is set with probability `fill`. */

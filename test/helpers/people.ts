@@ -1,21 +1,11 @@
 // Small seeded people (given name, surname, date of birth, city) and typo variants for tests
 // that need realistic-looking records without ../shared.
 import { popcount } from '../../src/bits.js';
+import { seededRandom as mulberry32 } from '../../src/random.js';
 
 const GIVEN = ['james', 'mary', 'robert', 'patricia', 'john', 'jennifer', 'michael', 'linda', 'david', 'elizabeth', 'william', 'barbara', 'richard', 'susan', 'joseph', 'jessica', 'thomas', 'sarah', 'charles', 'karen'];
 const SURNAMES = ['smith', 'johnson', 'williams', 'brown', 'jones', 'garcia', 'miller', 'davis', 'rodriguez', 'martinez', 'hernandez', 'lopez', 'gonzalez', 'wilson', 'anderson', 'thomas', 'taylor', 'moore', 'jackson', 'martin', 'lee', 'perez', 'thompson', 'white', 'harris'];
 const CITIES = ['springfield', 'austin', 'portland', 'columbus', 'madison', 'salem', 'dover', 'jackson', 'albany', 'denver'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` people as [given_name, surname, date_of_birth (ISO), city]. */
 export function people(count: number, seed: number): string[][] {
