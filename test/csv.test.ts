@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import {
 import { seededRandom as mulberry32 } from '../src/random.js';
+import {
   checkDialect,
   CsvChunker,
   parseCsvBatch,

@@ -26,7 +26,7 @@ export function personSchema(fields: readonly string[], k: number, hardening?: J
   const schema: { [key: string]: Json } = {
     blindlink: 1,
     filter: { bits: 1024 },
-    fields: fields.map((name) =>
+    fields: fields.map((name): Json =>
       name === 'date_of_birth'
         ? { name, normalise: 'date', dateOrder: 'YMD', tokens: { type: 'date' }, bitsPerToken: k }
         : { name, normalise: 'name', tokens: { type: 'qgram', q: 2 }, bitsPerToken: k },
