@@ -1,0 +1,235 @@
+// Hamming LSH (bit sampling) parameters for CLKs, after Karapiperis & Verykios (HLSH, 2015-16):
+// a pool of informative bit positions, K bits per table and L tables chosen from the threshold,
+// a target pair completeness and bit frequencies the linkage unit measures on the encodings.
+import { Random } from '../synth/random.js';
+import type { FilterSet } from '../match/shared-filters.js';
+
+export interface LshPlan {
+  filterBits: number;
+  /** Filter bit positions sampled into each record's pool, pool bit k = poolBits[k]. */
+  poolBits: Int32Array;
+  /** Pool length in 32-bit words. */
+  poolWords: number;
+  /** K: sampled bits per table. */
+  bitsPerTable: number;
+  /** L: number of tables. */
+  tables: number;
+  /** L × poolWords masks over the pool: table t's key is the pool ANDed with its row. */
+  masks: Int32Array;
+  seed: number;
+  /** Model figures: per-bit agreement of a pair at the threshold (α) and of a random pair (ρ). */
+  agreeAtThreshold: number;
+  agreeRandom: number;
+  /** 1 − (1 − α^K)^L: completeness the model predicts for pairs exactly at the threshold. */
+  predictedCompleteness: number;
+  /**
+   * Pool bits a pair at the threshold differs in, plus POOL_DISTANCE_SIGMAS standard deviations:
+   * colliding pairs further apart are dropped before the filters are read. A random pair differs
+   * in about half the pool, so this rejects chance collisions at the cost of one cache line each.
+   */
+  poolDistanceLimit: number;
+  /** Expected chance collisions of one probe per table: indexed count × ρ^K. */
+  predictedCollisionsPerProbe: number;
+}
+
+export interface LshPlanOptions {
+  threshold: number;
+  /** Completeness wanted for pairs scoring exactly the threshold (higher-scoring pairs do better). */
+  targetCompleteness: number;
+  seed: number;
+  /** Size of the indexed (smaller) side; sets how many chance collisions a key length costs. */
+  indexedCount: number;
+  poolBits?: number;
+  maxTables?: number;
+}
+
+/** 256 pool bits: one 32-byte record per filter, so a pass over 10 million records reads 320 MB. */
+export const DEFAULT_POOL_BITS = 256;
+export const DEFAULT_MAX_TABLES = 1024;
+/**
+ * Cost of one chance collision (pool check, usually two cache misses) relative to one probe (key,
+ * partitioned bucket lookup): about 3 in /tmp runs of bench/scale.ts's join on 1.28M x 2M rows.
+ */
+export const VERIFY_COST_RATIO = 3;
+/** A pair at the threshold lies beyond this many deviations on the pool with probability about 3e-5. */
+export const POOL_DISTANCE_SIGMAS = 4;
+// Rows read per side to estimate frequencies: 32k rows put each within ±0.3% (one sd) of the truth.
+const SAMPLE_ROWS = 32_768;
+
+export interface BitStatistics {
+  /** Fraction of sampled rows with each bit set. */
+  frequency: Float64Array;
+  medianPopcount: number;
+}
+
+/** Bit frequencies and median popcount over an evenly strided sample of rows (deterministic). */
+export function bitStatistics(set: FilterSet, maxRows = SAMPLE_ROWS): BitStatistics {
+  const bytes = set.filterBits / 8;
+  const stride = Math.max(1, Math.ceil(set.count / maxRows));
+  const counts = new Float64Array(set.filterBits);
+  const popcounts: number[] = [];
+  let rows = 0;
+  for (let row = 0; row < set.count; row += stride) {
+    let ones = 0;
+    const base = row * bytes;
+    for (let byte = 0; byte < bytes; byte++) {
+      const value = set.clks[base + byte];
+      if (value === 0) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        if (value & (0x80 >>> bit)) {
+          counts[byte * 8 + bit]++;
+          ones++;
+        }
+      }
+    }
+    popcounts.push(ones);
+    rows++;
+  }
+  popcounts.sort((x, y) => x - y);
+  for (let i = 0; i < counts.length; i++) counts[i] /= Math.max(1, rows);
+  return { frequency: counts, medianPopcount: popcounts.length === 0 ? 0 : popcounts[popcounts.length >> 1] };
+}
+
+/** Chance that K pool bits drawn without replacement all fall among `agree` of `pool` bits. */
+function hypergeometric(agree: number, pool: number, k: number): number {
+  let p = 1;
+  for (let j = 0; j < k && p > 0; j++) p *= Math.max(0, agree - j) / (pool - j);
+  return p;
+}
+
+// Sampled rows per side for the chance-collision estimate: 1500² pairs, about 0.1 s.
+const PAIR_SAMPLE_ROWS = 1500;
+
+/** Fraction of sampled (a, b) row pairs agreeing on exactly j pool bits, for j = 0..pool size. */
+export function poolAgreement(a: FilterSet, b: FilterSet, poolBits: Int32Array): Float64Array {
+  const words = poolBits.length / 32;
+  const rows = (set: FilterSet): Int32Array[] => {
+    const stride = Math.max(1, Math.floor(set.count / PAIR_SAMPLE_ROWS));
+    const bytes = set.filterBits / 8;
+    const out: Int32Array[] = [];
+    for (let row = 0; row < set.count && out.length < PAIR_SAMPLE_ROWS; row += stride) {
+      const pool = new Int32Array(words);
+      poolBits.forEach((bit, k) => {
+        if (set.clks[row * bytes + (bit >>> 3)] & (0x80 >>> (bit & 7))) pool[k >>> 5] |= 1 << (k & 31);
+      });
+      out.push(pool);
+    }
+    return out;
+  };
+  const sampleA = rows(a);
+  const sampleB = rows(b);
+  const histogram = new Float64Array(poolBits.length + 1);
+  for (const x of sampleA) {
+    for (const y of sampleB) {
+      let differ = 0;
+      for (let w = 0; w < words; w++) {
+        let v = x[w] ^ y[w];
+        v -= (v >>> 1) & 0x55555555;
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        differ += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+      }
+      histogram[poolBits.length - differ]++;
+    }
+  }
+  const total = sampleA.length * sampleB.length;
+  for (let j = 0; j < histogram.length; j++) histogram[j] /= Math.max(1, total);
+  return histogram;
+}
+
+/** Tables needed for `target` completeness when one table catches a pair with probability `hit`. */
+export function tablesFor(hit: number, target: number): number {
+  if (hit >= 1) return 1;
+  if (hit <= 0) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.ceil(Math.log(1 - target) / Math.log1p(-hit)));
+}
+
+/**
+ * Chooses the pool, K and L. Bits whose frequency over both files is nearest 50% carry the most
+ * information (a random pair agrees on them least often); ties fall in seeded random order.
+ * K minimises L(K)·(1 + VERIFY_COST_RATIO·n·ρ^K), the probes plus verifications per streamed row;
+ * L then meets the target for a pair at the threshold with median popcounts, where the pair's
+ * Hamming distance is (pa + pb)(1 − t).
+ *
+ * @example const plan = planLsh(a, b, { threshold: 0.85, targetCompleteness: 0.99, seed: 1, indexedCount: a.count });
+ */
+export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): LshPlan {
+  const l = a.filterBits;
+  const statsA = bitStatistics(a);
+  const statsB = bitStatistics(b);
+  // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
+  const poolSize = Math.min(options.poolBits ?? DEFAULT_POOL_BITS, l - (l % 32));
+  if (poolSize < 32) throw new RangeError(`LSH blocking needs filters of at least 32 bits, got ${l}`);
+  const random = Random.forKey(options.seed, 0x15a, 0);
+  const tieBreak = Array.from({ length: l }, () => random.float());
+  // A random pair disagrees on bit i with probability fA(1 − fB) + fB(1 − fA).
+  const disagree = new Float64Array(l);
+  for (let i = 0; i < l; i++) {
+    const fa = statsA.frequency[i];
+    const fb = statsB.frequency[i];
+    disagree[i] = fa * (1 - fb) + fb * (1 - fa);
+  }
+  const closeness = (i: number): number => Math.abs((statsA.frequency[i] + statsB.frequency[i]) / 2 - 0.5);
+  const ranked = Array.from({ length: l }, (_, i) => i).sort((x, y) => closeness(x) - closeness(y) || tieBreak[x] - tieBreak[y]);
+  const poolBits = Int32Array.from(ranked.slice(0, poolSize).sort((x, y) => x - y));
+
+  let poolDisagree = 0;
+  let poolLogAgree = 0;
+  let allDisagree = 0;
+  for (const i of poolBits) {
+    poolDisagree += disagree[i];
+    poolLogAgree += Math.log(Math.max(1e-9, 1 - disagree[i]));
+  }
+  for (let i = 0; i < l; i++) allDisagree += disagree[i];
+  // Differing bits of a true pair fall where bits vary, so the pool (chosen to vary) sees more of
+  // them than the filter average: scale by the pool's share of random-pair disagreement.
+  const variability = allDisagree > 0 ? poolDisagree / poolSize / (allDisagree / l) : 1;
+  const distance = ((statsA.medianPopcount + statsB.medianPopcount) * (1 - options.threshold)) / l;
+  const alpha = Math.min(1, Math.max(0.05, 1 - distance * variability));
+  const rho = Math.exp(poolLogAgree / poolSize);
+
+  // Real encodings share bits beyond chance (common names, one state's ZIPs), so ρ^K understates
+  // collisions (by about 4x on synth data at K = 23): measure them on sampled pairs instead.
+  const agreement = poolAgreement(a, b, poolBits);
+  const chance = (k: number): number => {
+    let sum = 0;
+    for (let agree = k; agree <= poolSize; agree++) if (agreement[agree] > 0) sum += agreement[agree] * hypergeometric(agree, poolSize, k);
+    return sum;
+  };
+  const hit = (k: number): number => hypergeometric(alpha * poolSize, poolSize, k);
+  const maxTables = options.maxTables ?? DEFAULT_MAX_TABLES;
+  let best = { k: 1, tables: 1, cost: Number.POSITIVE_INFINITY };
+  for (let k = 1; k <= Math.min(poolSize, 48); k++) {
+    const tables = tablesFor(hit(k), options.targetCompleteness);
+    if (tables > maxTables) break;
+    const cost = tables * (1 + VERIFY_COST_RATIO * options.indexedCount * chance(k));
+    if (cost < best.cost) best = { k, tables, cost };
+  }
+  const poolWords = poolSize / 32;
+  const masks = new Int32Array(best.tables * poolWords);
+  const positions = Array.from({ length: poolSize }, (_, k) => k);
+  for (let t = 0; t < best.tables; t++) {
+    // Partial Fisher-Yates: K distinct pool bits per table, tables drawn independently.
+    for (let j = 0; j < best.k; j++) {
+      const pick = j + random.int(poolSize - j);
+      [positions[j], positions[pick]] = [positions[pick], positions[j]];
+      const k = positions[j];
+      masks[t * poolWords + (k >>> 5)] |= 1 << (k & 31);
+    }
+  }
+  const poolDistanceMean = poolSize * (1 - alpha);
+  const poolDistanceLimit = Math.ceil(poolDistanceMean + POOL_DISTANCE_SIGMAS * Math.sqrt(poolDistanceMean * alpha) + 2);
+  return {
+    poolDistanceLimit,
+    filterBits: l,
+    poolBits,
+    poolWords,
+    bitsPerTable: best.k,
+    tables: best.tables,
+    masks,
+    seed: options.seed,
+    agreeAtThreshold: alpha,
+    agreeRandom: rho,
+    predictedCompleteness: 1 - (1 - hit(best.k)) ** best.tables,
+    predictedCollisionsPerProbe: options.indexedCount * chance(best.k),
+  };
+}
