@@ -90,6 +90,17 @@ describe('blindlink match: reveal modes', () => {
     expect(human.stdout).toMatch(/threshold: [\d.]+ \(chosen automatically, /);
   });
 
+  it('--blocking lsh finds the same matching as all pairs and reports the reduction', () => {
+    const all = json(runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--blocking', 'none', '--json']).stdout);
+    const lsh = json(runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--blocking', 'lsh', '--json']).stdout);
+    expect(lsh.count).toBe(all.count);
+    expect(all.blocking).toMatchObject({ method: 'none', pairsTotal: 40_000 });
+    expect(lsh.blocking).toMatchObject({ method: 'lsh', pairsTotal: 40_000 });
+    expect((lsh.blocking as { pairsCompared: number }).pairsCompared).toBeLessThan(40_000);
+    const human = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--blocking', 'lsh']);
+    expect(human.stdout).toMatch(/comparisons: [\d,]+ of 40,000 pairs \(Hamming LSH blocking, reduction ratio 0\.\d+\)/);
+  });
+
   it('noisy-count states mechanism and epsilon and needs a positive epsilon', () => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'noisy-count', '--epsilon', '0.5', '--json']);
     expect(run.status).toBe(0);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
-import { matchFiles } from '../match/match-files.js';
+import { matchFiles, type BlockingChoice } from '../match/match-files.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { action, positiveInteger } from './run.js';
 
@@ -14,6 +14,7 @@ interface MatchFlags {
   epsilon?: string;
   out?: string;
   workers?: number;
+  blocking: BlockingChoice;
   maxCandidates?: number;
   json?: boolean;
 }
@@ -36,6 +37,11 @@ export function matchCommand(): Command {
     .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
     .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
     .option('--out <file>', 'CSV of matched pairs, for --reveal pairs')
+    .addOption(
+      new Option('--blocking <method>', 'candidate search: all pairs (none), Hamming LSH on the encodings (lsh), or auto: all pairs up to 2e9 pairs, LSH beyond')
+        .choices(['auto', 'lsh', 'none'])
+        .default('auto'),
+    )
     .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
     .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes')
@@ -77,6 +83,7 @@ Example:
           epsilon,
           out: flags.out,
           workers: flags.workers ?? Math.max(1, availableParallelism()),
+          blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
           warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
           progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,

@@ -8,8 +8,12 @@ import { writePairsCsv } from '../reveal/pairs-csv.js';
 import { release, type MatchReport, type RevealMode } from '../reveal/release.js';
 import { greedySolve } from '../solve/greedy.js';
 import { findCandidates } from './candidates.js';
+import { blockedCandidates, chooseBlocking } from '../blocking/blocked-candidates.js';
+import type { BlockingSummary } from '../reveal/release.js';
 import { chooseThreshold } from './auto-threshold.js';
 import { checkCompatible } from './compatibility.js';
+
+export type BlockingChoice = 'auto' | 'lsh' | 'none';
 
 export interface MatchOptions {
   a: string;
@@ -21,6 +25,8 @@ export interface MatchOptions {
   /** Pairs CSV path; pairs mode only. */
   out?: string;
   workers: number;
+  /** Candidate generation: all pairs, Hamming LSH on the encodings, or auto (by input size). */
+  blocking?: BlockingChoice;
   maxCandidates?: number;
   warn: (message: string) => void;
   progress?: (message: string) => void;
@@ -43,12 +49,19 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   } else {
     threshold = options.threshold;
   }
-  const candidates = await findCandidates(set(a), set(b), {
-    threshold,
-    workers: options.workers,
-    maxCandidates: options.maxCandidates,
-    onProgress: (done, total) => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}% of ${a.path}`),
-  });
+  const method = (options.blocking ?? 'auto') === 'auto' ? chooseBlocking(a.count, b.count) : (options.blocking as 'none' | 'lsh');
+  const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
+  const search = { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
+  let candidates;
+  let blocking: BlockingSummary;
+  if (method === 'lsh') {
+    const blocked = await blockedCandidates(set(a), set(b), search);
+    candidates = blocked;
+    blocking = { method, pairsTotal: blocked.pairsTotal, pairsCompared: blocked.pairsCompared, reductionRatio: blocked.reductionRatio };
+  } else {
+    candidates = await findCandidates(set(a), set(b), search);
+    blocking = { method, pairsTotal: candidates.pairsTotal, pairsCompared: candidates.pairsScanned, reductionRatio: 1 - candidates.pairsScanned / Math.max(1, candidates.pairsTotal) };
+  }
   const matching = greedySolve(candidates, a.count, b.count);
   if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);
   return release({
@@ -62,6 +75,7 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
     },
     candidates,
     matching,
+    blocking,
     out: options.out,
   });
 }

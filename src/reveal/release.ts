@@ -14,12 +14,23 @@ export interface InputSummary {
   format: 'arrow' | 'clkhash-json';
 }
 
+/** How candidates were found: sizes the linkage unit knows anyway, so releasing them costs nothing. */
+export interface BlockingSummary {
+  method: 'none' | 'lsh';
+  pairsTotal: number;
+  /** Pairs whose exact Dice was computed. */
+  pairsCompared: number;
+  /** 1 - compared / total. */
+  reductionRatio: number;
+}
+
 /** The one object `match --json` prints. */
 export interface MatchReport {
   reveal: RevealMode;
   threshold: number;
   /** Present when the threshold was chosen by `--threshold auto`: how and why. */
   thresholdChoice?: { method: string; reason: string };
+  blocking?: BlockingSummary;
   /** The released count: noisy in noisy-count mode, exact otherwise. */
   count: number;
   /** null unless noise was added. */
@@ -35,6 +46,7 @@ export interface ReleaseInput {
   reveal: RevealMode;
   threshold: number;
   thresholdChoice?: { method: string; reason: string };
+  blocking?: BlockingSummary;
   epsilon: number | null;
   inputs: { a: InputSummary; b: InputSummary };
   candidates: Candidates;
@@ -47,6 +59,7 @@ export function release(input: ReleaseInput): MatchReport {
   const { reveal, threshold, inputs, matching } = input;
   const report: MatchReport = { reveal, threshold, count: matching.length, epsilon: null, mechanism: null, inputs };
   if (input.thresholdChoice !== undefined) report.thresholdChoice = input.thresholdChoice;
+  if (input.blocking !== undefined) report.blocking = input.blocking;
   if (reveal === 'noisy-count') {
     if (input.epsilon === null) throw new RangeError('noisy-count needs epsilon');
     report.count = noisyCount(matching.length, input.epsilon, Math.min(inputs.a.records, inputs.b.records));
@@ -77,6 +90,11 @@ export function formatReport(report: MatchReport): string {
       lines.push(`  [${bin.from.toFixed(2)}, ${bin.to.toFixed(2)})  ${String(bin.a).padStart(6)} ${String(bin.b).padStart(6)}`);
     }
     lines.push(`  below ${report.threshold}   ${String(report.histogram.belowThreshold.a).padStart(6)} ${String(report.histogram.belowThreshold.b).padStart(6)}`);
+  }
+  if (report.blocking !== undefined) {
+    const { method, pairsCompared, pairsTotal, reductionRatio } = report.blocking;
+    const how = method === 'lsh' ? 'Hamming LSH blocking' : 'all pairs, popcount bound';
+    lines.push(`comparisons: ${pairsCompared.toLocaleString('en-US')} of ${pairsTotal.toLocaleString('en-US')} pairs (${how}, reduction ratio ${reductionRatio.toFixed(6)})`);
   }
   if (report.out !== undefined) lines.push(`pairs written to ${report.out}`);
   return lines.join('\n');
