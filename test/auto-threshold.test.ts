@@ -108,3 +108,18 @@ describe('autoThreshold: a clear gap under one high mode', () => {
     expect(choice.recordsAbove).toBe(150);
   });
 });
+
+describe('autoThreshold: one high mode of mostly exact copies', () => {
+  it('splits the scores below 1 (Otsu) instead of keeping everything above the floor', () => {
+    // 80% exact copies, corrupted matches around 0.9, chance pairs around 0.78: no deep valley.
+    const scores = [
+      ...Array.from({ length: 800 }, () => 1),
+      ...Array.from({ length: 120 }, (_, i) => 0.84 + (i % 12) * 0.01),
+      ...Array.from({ length: 80 }, (_, i) => 0.76 + (i % 9) * 0.01),
+    ];
+    const choice = autoThreshold(scores, { floor: 0.75 });
+    expect(choice.method).toBe('otsu');
+    expect(choice.threshold).toBeGreaterThan(0.78);
+    expect(choice.threshold).toBeLessThanOrEqual(0.86);
+  });
+});
