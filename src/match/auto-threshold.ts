@@ -244,8 +244,8 @@ export function mixtureThreshold(bins: ScoreBins, iterations = 200): number | nu
 const SPARE_CANDIDATES = 2;
 
 /** The lowest threshold on the 0.01 grid from the floor where candidates <= 2 x scores above it. */
-/** Share of scores at exactly 1 above which the high mode is treated as mostly exact copies. */
-const EXACT_COPY_SHARE = 0.5;
+/** Share of scores (above the floor) at exactly 1 from which the high mode is read as exact copies: between 0.25 and 0.5 on NCVR ocp_20, below 0.25 on FEBRL4. */
+const EXACT_COPY_SHARE = 0.25;
 
 function shareOfExactCopies(scores: ArrayLike<number>, floor: number): number {
   let above = 0;
