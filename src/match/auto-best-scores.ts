@@ -1,12 +1,10 @@
 // Each record's best Dice score against the other side, at a low floor, without holding the
 // candidate pairs: tiles are folded into per-record maxima as they arrive, so memory is bounded by
 // one tile's candidates however many pairs clear the floor.
-import { Piscina } from 'piscina';
 import { UserError } from '../errors.js';
-import { workerFile } from '../worker-path.js';
-import { planTiles } from './candidates.js';
+import { forEachTile, planTiles } from './candidates.js';
 import { loadSharedFilters, type FilterSet } from './shared-filters.js';
-import { createTileContext, runTile, unpackCandidates, type Candidates, type TileTask } from './tile.js';
+import type { Candidates } from './tile.js';
 
 export interface BestScoreOptions {
   /** Lowest score collected; records with no pair at or above it get -1. */
@@ -124,31 +122,9 @@ export async function bestScores(a: FilterSet, b: FilterSet, options: BestScoreO
   const result = emptyScores(a, b, options.floor);
   const shared = loadSharedFilters(a, b, options.floor, Math.max(1, workers) + 1);
   const { tiles } = planTiles(shared, Math.max(1, workers) * TILE_SPLIT);
-  const accept = (part: Candidates | null): void => {
+  await forEachTile(shared, tiles, workers, () => limit, (part) => {
     if (part === null) throw tooMany(limit, options.floor);
     foldCandidates(result, part);
-  };
-  if (workers <= 1 || tiles.length <= 1) {
-    const context = createTileContext(shared.memory, shared.layout);
-    for (const [start, end] of tiles) accept(runTile(context, { start, end, maxCandidates: limit }));
-    return result;
-  }
-  const pool = new Piscina({
-    filename: workerFile('match-worker'),
-    minThreads: workers,
-    maxThreads: workers,
-    workerData: { memory: shared.memory, layout: shared.layout },
   });
-  try {
-    await Promise.all(
-      tiles.map(async ([start, end]) => {
-        const task: TileTask = { start, end, maxCandidates: limit };
-        const packed = (await pool.run(task)) as ArrayBuffer | null;
-        accept(packed === null ? null : unpackCandidates(packed));
-      }),
-    );
-  } finally {
-    await pool.destroy();
-  }
   return result;
 }

@@ -85,27 +85,21 @@ function concat(parts: Candidates[]): Candidates {
 
 /**
  * Runs the tiles, on a pool of `workers` threads sharing `shared.memory` (passed once as
- * workerData, never per task) or in this thread when workers <= 1. Throws UserError as soon as
- * more than `maxCandidates` pairs are found.
+ * workerData, never per task) or in this thread when workers <= 1, handing each tile's
+ * candidates to `accept` (null: the tile found more than `tileLimit()` pairs). An exception
+ * from `accept` stops the run and cancels the queued tiles.
  */
-export async function runTiles(
+export async function forEachTile(
   shared: SharedFilters,
   tiles: Array<[number, number]>,
   workers: number,
-  maxCandidates: number,
-  onTile?: (tile: [number, number]) => void,
-): Promise<Candidates> {
-  const parts: Candidates[] = [];
-  let found = 0;
-  const accept = (part: Candidates | null, tile: [number, number]): void => {
-    if (part === null || (found += part.length) > maxCandidates) throw limitError(maxCandidates, shared.layout.threshold);
-    parts.push(part);
-    onTile?.(tile);
-  };
+  tileLimit: () => number,
+  accept: (part: Candidates | null, tile: [number, number]) => void,
+): Promise<void> {
   if (workers <= 1 || tiles.length <= 1) {
     const context = createTileContext(shared.memory, shared.layout);
-    for (const tile of tiles) accept(runTile(context, { start: tile[0], end: tile[1], maxCandidates: maxCandidates - found }), tile);
-    return concat(parts);
+    for (const tile of tiles) accept(runTile(context, { start: tile[0], end: tile[1], maxCandidates: tileLimit() }), tile);
+    return;
   }
   const pool = new Piscina({
     filename: workerFile('match-worker'),
@@ -116,7 +110,7 @@ export async function runTiles(
   try {
     await Promise.all(
       tiles.map(async (tile) => {
-        const task: TileTask = { start: tile[0], end: tile[1], maxCandidates };
+        const task: TileTask = { start: tile[0], end: tile[1], maxCandidates: tileLimit() };
         const packed = (await pool.run(task)) as ArrayBuffer | null;
         accept(packed === null ? null : unpackCandidates(packed), tile);
       }),
@@ -125,6 +119,26 @@ export async function runTiles(
     // On the first error (say the candidate limit) this also cancels the queued tiles.
     await pool.destroy();
   }
+}
+
+/**
+ * Runs the tiles and collects their candidates. Throws UserError as soon as more than
+ * `maxCandidates` pairs are found.
+ */
+export async function runTiles(
+  shared: SharedFilters,
+  tiles: Array<[number, number]>,
+  workers: number,
+  maxCandidates: number,
+  onTile?: (tile: [number, number]) => void,
+): Promise<Candidates> {
+  const parts: Candidates[] = [];
+  let found = 0;
+  await forEachTile(shared, tiles, workers, () => maxCandidates - found, (part, tile) => {
+    if (part === null || (found += part.length) > maxCandidates) throw limitError(maxCandidates, shared.layout.threshold);
+    parts.push(part);
+    onTile?.(tile);
+  });
   return concat(parts);
 }
 
