@@ -12,6 +12,8 @@ import { attackSuite } from '../src/attack/suite.js';
 import type { AttackInput } from '../src/attack/types.js';
 import { attackCommand } from '../src/cli/attack-command.js';
 import { writeEncodedFile } from '../src/io/encoded-file.js';
+import { compileSchema } from '../src/schema/load.js';
+import type { Json } from '../src/schema/json-checks.js';
 import { encodeRows, personSchema, project, syntheticRows } from './helpers/attack-population.js';
 
 const WEAK_FIELDS = ['given_name', 'surname'];
@@ -25,7 +27,7 @@ beforeAll(async () => {
   people = await syntheticRows(300, 11);
 });
 
-function inputFor(fields: string[], k: number, hardening?: typeof HARDENING, seed = 1): AttackInput {
+function inputFor(fields: string[], k: number, hardening?: Json, seed = 1): AttackInput {
   const rows = project(people, fields);
   const { plan, encodings } = encodeRows(personSchema(fields, k, hardening), rows);
   return { plan, encodings, reference: rows, seed };
@@ -57,6 +59,17 @@ describe('attacks on weak encodings (two name fields, k = 5, no hardening, same 
 describe('attacks on hardened encodings (salt birth year, balance, BLIP 0.02)', () => {
   it('re-identify at most 2% and map almost no q-grams', () => {
     const input = inputFor(HARDENED_FIELDS, 5, HARDENING);
+    const scores = attackSuite(input, { encodedIds: ids(300), referenceIds: ids(300) });
+    for (const score of scores) expect(score.reidentified).toBeLessThanOrEqual(0.02);
+    expect(scores[0].qgramsIdentified).toBeLessThanOrEqual(0.05);
+  });
+});
+
+describe('attacks on the default hardening (what a native schema without a hardening key gets)', () => {
+  it('re-identify at most 2% on the same weak two-name schema that the attacks break unhardened', () => {
+    const defaults = compileSchema({ blindlink: 1, fields: [{ name: 'x' }] } as Json).hardening;
+    expect(defaults).toMatchObject({ balance: true, blip: 0.02, salt: null });
+    const input = inputFor(WEAK_FIELDS, 5, { balance: defaults.balance, blip: defaults.blip });
     const scores = attackSuite(input, { encodedIds: ids(300), referenceIds: ids(300) });
     for (const score of scores) expect(score.reidentified).toBeLessThanOrEqual(0.02);
     expect(scores[0].qgramsIdentified).toBeLessThanOrEqual(0.05);
