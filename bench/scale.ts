@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockedCandidates } from '../src/blocking/blocked-candidates.js';
-import { readEncodedShared } from '../src/io/read-shared.js';
+import { readEncodedFile } from '../src/io/encoded-file.js';
 import { findCandidates } from '../src/match/candidates.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
 import { greedySolve } from '../src/solve/greedy.js';
@@ -71,8 +71,8 @@ function prefix(file: { filterBits: number; count: number; clks: Uint8Array }, r
 /** Child phase: blocked count-only match of the requests against registry prefixes. */
 async function matchPhase(): Promise<void> {
   const started = Date.now();
-  const requests = await readEncodedShared(join(flags.dir, 'requests.arrow'));
-  const registry = await readEncodedShared(join(flags.dir, 'registry.arrow'));
+  const requests = await readEncodedFile(join(flags.dir, 'requests.arrow'), { shared: true });
+  const registry = await readEncodedFile(join(flags.dir, 'registry.arrow'), { shared: true });
   const readSeconds = (Date.now() - started) / 1000;
   const rows = [];
   for (const size of [...flags.sizes.filter((s) => s < registry.count), registry.count]) {
@@ -104,8 +104,8 @@ async function matchPhase(): Promise<void> {
 
 /** Child phase: blocked against all-pairs on a registry × requests subsample. */
 async function subsamplePhase(): Promise<void> {
-  const requests = prefix(await readEncodedShared(join(flags.dir, 'requests.arrow')), flags.subsampleRequests);
-  const registry = prefix(await readEncodedShared(join(flags.dir, 'registry.arrow')), flags.subsampleRegistry);
+  const requests = prefix(await readEncodedFile(join(flags.dir, 'requests.arrow'), { shared: true }), flags.subsampleRequests);
+  const registry = prefix(await readEncodedFile(join(flags.dir, 'registry.arrow'), { shared: true }), flags.subsampleRegistry);
   const loadBefore = load();
   let t0 = Date.now();
   const all = await findCandidates(requests, registry, { threshold: flags.threshold, workers: flags.workers, maxCandidates: 100_000_000 });

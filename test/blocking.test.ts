@@ -9,7 +9,6 @@ import { planLsh, tablesFor } from '../src/blocking/lsh-plan.js';
 import { createSignatureKeyer, deriveBlockingKey, signatureCandidates, SIGNATURE_ROW_BYTES, soundex, type SignatureFields } from '../src/blocking/signature.js';
 import { UserError } from '../src/errors.js';
 import { readEncodedFile, writeEncodedFile } from '../src/io/encoded-file.js';
-import { readEncodedShared } from '../src/io/read-shared.js';
 import { findCandidates } from '../src/match/candidates.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
 import type { Candidates } from '../src/match/tile.js';
@@ -118,7 +117,7 @@ describe('Hamming LSH blocking', () => {
   });
 });
 
-describe('readEncodedShared', () => {
+describe('readEncodedFile with shared: true (the streaming Arrow reader)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'blindlink-blocking-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -129,16 +128,17 @@ describe('readEncodedShared', () => {
     const path = join(dir, 'b.arrow');
     const metadata = { blindlinkVersion: 'test', schemaFingerprint: 'f', keyCheck: 'k', filterBits: BITS, recordCount: b.count, hardening: 'none' };
     await writeEncodedFile(path, { clks: b.clks, popcounts, ids: null, filterBits: BITS, metadata });
-    const shared = await readEncodedShared(path);
+    const shared = await readEncodedFile(path, { shared: true });
     const plain = await readEncodedFile(path);
     expect(shared.clks.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(shared.count).toBe(b.count);
+    expect(shared.metadata?.recordCount).toBe(b.count);
     expect(Buffer.from(shared.clks).equals(Buffer.from(plain.clks))).toBe(true);
     expect(Array.from(shared.popcounts)).toEqual(Array.from(plain.popcounts));
   });
 
   it('names the file when it is not Arrow', async () => {
-    await expect(readEncodedShared(join(dir, 'missing.arrow'))).rejects.toThrow(/missing\.arrow: cannot read/);
+    await expect(readEncodedFile(join(dir, 'missing.arrow'), { shared: true })).rejects.toThrow(/missing\.arrow: cannot read/);
   });
 });
 

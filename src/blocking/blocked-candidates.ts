@@ -52,7 +52,7 @@ function sharedBytes(bytes: number): SharedArrayBuffer {
 
 /**
  * The filters as 32-bit words in shared memory: a view of the caller's buffer when it already is a
- * suitably aligned SharedArrayBuffer (read-shared.ts gives one), otherwise one padded copy.
+ * suitably aligned SharedArrayBuffer (readEncodedFile with shared: true gives one), otherwise one padded copy.
  */
 export function sharedWords(set: FilterSet): Int32Array {
   const width = set.filterBits / 8;

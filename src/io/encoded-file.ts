@@ -1,6 +1,6 @@
 // Reads and writes encoded files: Arrow IPC (`clk` FixedSizeBinary(l/8), `popcount` Uint16,
 // optional `id` Utf8, blindlink metadata) per DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import {
   Field,
   FixedSizeBinary,
@@ -157,17 +157,24 @@ async function writeClkJson(path: string, batches: readonly EncodedBatch[], filt
  * without copies.
  */
 export async function readEncodedFile(path: string, options: { shared?: boolean } = {}): Promise<EncodedFile> {
-  let content: Buffer;
+  let handle: FileHandle;
+  let size: number;
   try {
-    content = await readFile(path);
+    handle = await open(path, 'r');
+    size = (await handle.stat()).size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(`${path}: cannot read encoded file (${code === 'ENOENT' ? 'no such file' : code})`);
   }
-  if (content.length === 0) throw new UserError(`${path}: file is empty`);
-  const firstByte = content.subarray(0, 64).toString('latin1').trimStart()[0];
-  if (firstByte === '{') return readClkJson(path, content, options.shared ?? false);
-  return readArrow(path, content, options.shared ?? false);
+  try {
+    if (size === 0) throw new UserError(`${path}: file is empty`);
+    const head = Buffer.alloc(Math.min(64, size));
+    await handle.read(head, 0, head.length, 0);
+    if (head.toString('latin1').trimStart()[0] === '{') return readClkJson(path, await handle.readFile(), options.shared ?? false);
+    return await readArrow(path, handle, options.shared ?? false);
+  } finally {
+    await handle.close();
+  }
 }
 
 function allocate(bytes: number, shared: boolean): Uint8Array {
@@ -212,45 +219,76 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
   };
 }
 
-function readArrow(path: string, content: Buffer, shared: boolean): EncodedFile {
-  const batches: RecordBatch[] = [];
-  let schema: Schema;
+/**
+ * Streams the Arrow file a record batch at a time into one buffer sized from the record count in
+ * the metadata (doubling when it is absent), so a file larger than Node's 2 GiB readFile limit
+ * costs its filters once in memory.
+ */
+async function readArrow(path: string, handle: FileHandle, shared: boolean): Promise<EncodedFile> {
+  let reader: RecordBatchReader;
   try {
-    const reader = RecordBatchReader.from(content);
-    reader.open();
-    schema = reader.schema;
-    if (!schema) throw new Error('no schema');
-    for (const batch of reader) batches.push(batch);
+    reader = await RecordBatchReader.from(handle);
+    await reader.open();
+    if (!reader.schema) throw new Error('no schema');
   } catch {
     throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
   }
+  const schema = reader.schema;
   const clkField = schema.fields.find((field) => field.name === 'clk');
   if (!clkField) throw new UserError(`${path}: no 'clk' column`);
   if (clkField.type.typeId !== Type.FixedSizeBinary) {
     throw new UserError(`${path}: column 'clk' must be FixedSizeBinary, found ${String(clkField.type)}`);
   }
-  const width = (clkField.type as FixedSizeBinary).byteWidth;
+  const popcountField = schema.fields.find((field) => field.name === 'popcount');
+  if (!popcountField) throw new UserError(`${path}: no 'popcount' column`);
+  const popcountType = popcountField.type as { typeId: Type; bitWidth?: number; isSigned?: boolean };
+  if (popcountType.typeId !== Type.Int || popcountType.bitWidth !== 16 || popcountType.isSigned !== false) {
+    throw new UserError(`${path}: column 'popcount' must be Uint16, found ${String(popcountField.type)}`);
+  }
   const idField = schema.fields.find((field) => field.name === 'id');
   if (idField && idField.type.typeId !== Type.Utf8) {
     throw new UserError(`${path}: column 'id' must be Utf8, found ${String(idField.type)}`);
   }
-  const count = batches.reduce((sum, batch) => sum + batch.numRows, 0);
-  if (count === 0) throw new UserError(`${path}: contains no encodings`);
-  const clks = allocate(count * width, shared);
+  const width = (clkField.type as FixedSizeBinary).byteWidth;
+  const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
+  let capacity = Number.isSafeInteger(declared) && declared > 0 ? declared : 1 << 16;
+  let clks = allocate(capacity * width, shared);
+  const stored: number[] = [];
   const ids: string[] | null = idField ? [] : null;
-  let row = 0;
-  for (const batch of batches) {
-    const column = batch.getChild('clk');
-    if (!column) throw new UserError(`${path}: a record batch lacks the 'clk' column`);
-    for (const data of column.data) {
-      if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
-      clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
-      row += data.length;
+  let count = 0;
+  try {
+    for await (const batch of reader) {
+      if (count + batch.numRows > capacity) {
+        capacity = Math.max(2 * capacity, count + batch.numRows);
+        const grown = allocate(capacity * width, shared);
+        grown.set(clks.subarray(0, count * width));
+        clks = grown;
+      }
+      const column = batch.getChild('clk');
+      const popcountColumn = batch.getChild('popcount');
+      if (!column || !popcountColumn) throw new UserError(`${path}: a record batch lacks the 'clk' or 'popcount' column`);
+      let row = count;
+      for (const data of column.data) {
+        if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
+        clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
+        row += data.length;
+      }
+      for (const value of popcountColumn) stored.push(Number(value));
+      if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
+      count = row;
     }
-    if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
   }
+  if (count === 0) throw new UserError(`${path}: contains no encodings`);
+  clks = clks.subarray(0, count * width);
   const popcounts = computePopcounts(clks, width);
-  checkStoredPopcounts(path, batches, popcounts);
+  // The stored popcounts must agree with the filters: a mismatch means corruption, and matching
+  // on wrong popcounts would prune true pairs silently.
+  for (let row = 0; row < count; row++) {
+    if (stored[row] !== popcounts[row]) throw new UserError(`${path}: popcount of row ${row} does not match its filter (corrupt file)`);
+  }
   return {
     path,
     filterBits: width * 8,
@@ -261,23 +299,6 @@ function readArrow(path: string, content: Buffer, shared: boolean): EncodedFile 
     metadata: parseMetadata(path, schema.metadata, width * 8, count),
     format: 'arrow',
   };
-}
-
-// The stored popcounts must agree with the filters: a mismatch means corruption, and
-// matching on wrong popcounts would prune true pairs silently.
-function checkStoredPopcounts(path: string, batches: readonly RecordBatch[], actual: Uint16Array): void {
-  let row = 0;
-  for (const batch of batches) {
-    const column = batch.getChild('popcount');
-    if (!column) throw new UserError(`${path}: no 'popcount' column`);
-    if (column.type.typeId !== Type.Int || (column.type as Uint16).bitWidth !== 16 || (column.type as Uint16).isSigned) {
-      throw new UserError(`${path}: column 'popcount' must be Uint16, found ${String(column.type)}`);
-    }
-    for (const value of column) {
-      if (value !== actual[row]) throw new UserError(`${path}: popcount of row ${row} does not match its filter (corrupt file)`);
-      row++;
-    }
-  }
 }
 
 function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, count: number): EncodingMetadata | null {
