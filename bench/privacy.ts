@@ -10,10 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { attackSuite } from '../src/attack/suite.js';
 import { popcount32 } from '../src/attack/bitset.js';
 import { readCsvRecords } from '../src/csv/index.js';
-import { recordEncoder } from '../src/encoder.js';
+import { encodeRows } from '../src/encoder.js';
 import { bestByF1, sweep } from '../src/evaluate/sweep.js';
-import { deriveHardeningKey } from '../src/harden.js';
-import { deriveFieldKeys } from '../src/keys.js';
 import { compileSchema } from '../src/schema/load.js';
 import type { Json } from '../src/schema/json-checks.js';
 import { greedySolve } from '../src/solve/greedy.js';
@@ -112,16 +110,7 @@ function configurations(salt: Dataset['salt']): Array<[string, Json | undefined]
 
 function encode(schema: Json, rows: readonly (readonly string[])[]) {
   const plan = compileSchema(schema);
-  const secret = new TextEncoder().encode('privacy-bench-secret-0123456789abcdef');
-  const encoder = recordEncoder(plan, deriveFieldKeys(secret, plan.kdf), deriveHardeningKey(secret, plan.kdf));
-  const width = plan.filterBits / 8;
-  const clks = new Uint8Array(rows.length * width);
-  const popcounts = new Uint16Array(rows.length);
-  rows.forEach((row, i) => {
-    const result = encoder.encode(row, clks, i * width);
-    popcounts[i] = typeof result === 'number' ? result : 0;
-  });
-  return { plan, encodings: { filterBits: plan.filterBits, count: rows.length, clks, popcounts } };
+  return { plan, encodings: encodeRows(plan, new TextEncoder().encode('privacy-bench-secret-0123456789abcdef'), rows) };
 }
 
 /** Best-threshold F1 of greedy 1:1 all-pairs Dice matching (pairs scoring >= 0.5 are candidates). */

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateFiles } from './cli/evaluate-command.js';
+import { evaluateFiles } from './evaluate/evaluate-files.js';
 import { encodeFile } from './encode-file.js';
 import { packagePath } from './worker-path.js';
 import { matchFiles } from './match/match-files.js';

@@ -2,8 +2,9 @@
 // (L = l << xorFolds), which the hardening steps then fold and transform. Field values repeat
 // heavily in population data (names, cities, dates), so each field caches value -> filter.
 import { popcount } from './bits.js';
-import { hardener } from './harden.js';
+import { deriveHardeningKey, hardener } from './harden.js';
 import { tokenPositions } from './hash.js';
+import { deriveFieldKeys } from './keys.js';
 import { InvalidValue, makePreparer } from './prepare.js';
 import { bitsPerToken, tokenise } from './tokenise.js';
 import type { EncodingPlan, FieldKeys, FieldPlan } from './types.js';
@@ -209,4 +210,26 @@ function recordSalt(plan: EncodingPlan): (values: readonly string[]) => string {
     if (value instanceof InvalidValue) return '';
     return salt.prefix === null ? value : value.slice(0, salt.prefix);
   };
+}
+
+/**
+ * Encodes rows (values in plan field order) in this thread, deriving the keys from `secret`:
+ * for small in-memory populations such as the attack study's. Files go through encodeFile.
+ *
+ * @example const { clks, popcounts } = encodeRows(plan, secret, [['ann', 'lee']]);
+ */
+export function encodeRows(
+  plan: EncodingPlan,
+  secret: Uint8Array,
+  rows: readonly (readonly string[])[],
+): { filterBits: number; count: number; clks: Uint8Array; popcounts: Uint16Array } {
+  const encoder = recordEncoder(plan, deriveFieldKeys(secret, plan.kdf), deriveHardeningKey(secret, plan.kdf));
+  const clks = new Uint8Array(rows.length * encoder.width);
+  const popcounts = new Uint16Array(rows.length);
+  rows.forEach((row, i) => {
+    const result = encoder.encode(row, clks, i * encoder.width);
+    if (typeof result !== 'number') throw new Error(`row ${i}: field ${result.field}: ${result.reason}`);
+    popcounts[i] = result;
+  });
+  return { filterBits: plan.filterBits, count: rows.length, clks, popcounts };
 }

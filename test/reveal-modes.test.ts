@@ -1,20 +1,11 @@
 // Reveal modes: the geometric noise has the right distribution and comes from the CSPRNG by
 // default, noisy counts stay in range, the histogram bins best scores per record exactly.
 import { describe, expect, it } from 'vitest';
-import type { Candidates } from '../src/match/tile.js';
+import { candidates } from './helpers/candidates.js';
 import { bestScoreHistogram } from '../src/reveal/histogram.js';
 import { cryptoUniform, noisyCount, twoSidedGeometric } from '../src/reveal/noise.js';
 import { formatReport, release } from '../src/reveal/release.js';
 import { greedySolve } from '../src/solve/greedy.js';
-
-function candidates(rows: Array<[number, number, number]>): Candidates {
-  return {
-    length: rows.length,
-    a: Int32Array.from(rows.map((r) => r[0])),
-    b: Int32Array.from(rows.map((r) => r[1])),
-    score: Float64Array.from(rows.map((r) => r[2])),
-  };
-}
 
 describe('two-sided geometric noise', () => {
   it('has P(k) proportional to exp(-epsilon |k|)', () => {

@@ -1,17 +1,8 @@
 // Greedy 1:1 solver: highest score first, ties by lower index_a then lower index_b (anonlink
 // vectors README §5.3), checked on synthetic ties the FEBRL vectors cannot discriminate.
 import { describe, expect, it } from 'vitest';
-import type { Candidates } from '../src/match/tile.js';
+import { candidates } from './helpers/candidates.js';
 import { candidateOrder, greedySolve } from '../src/solve/greedy.js';
-
-function candidates(rows: Array<[number, number, number]>): Candidates {
-  return {
-    length: rows.length,
-    a: Int32Array.from(rows.map((r) => r[0])),
-    b: Int32Array.from(rows.map((r) => r[1])),
-    score: Float64Array.from(rows.map((r) => r[2])),
-  };
-}
 
 function pairs(rows: Array<[number, number, number]>, countA = 10, countB = 10): Array<[number, number, number]> {
   const m = greedySolve(candidates(rows), countA, countB);

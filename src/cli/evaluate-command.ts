@@ -2,9 +2,8 @@
 // request_row,registry_row file): precision, recall, F1, F*, count error, threshold sweep, SVG plot.
 import { Command, Option } from 'commander';
 import { writeAtomically, writeChunk, assertWritable } from '../io/atomic-file.js';
-import { confusionOf, quality, type Quality } from '../evaluate/metrics.js';
-import { readPairs, readTruth, type SideA } from '../evaluate/read.js';
-import { bestByF1, scoreHistogram, sweep, type SweepPoint } from '../evaluate/sweep.js';
+import { evaluateFiles, type Evaluation } from '../evaluate/evaluate-files.js';
+import type { SideA } from '../evaluate/read.js';
 import { renderSweepPlot } from '../evaluate/svg-plot.js';
 import { action } from './run.js';
 
@@ -14,34 +13,6 @@ interface EvaluateFlags {
   a: SideA;
   plot?: string;
   json?: boolean;
-}
-
-export interface Evaluation extends Quality {
-  truthLinks: number;
-  pairs: number;
-  minScore: number | null;
-  best: SweepPoint | null;
-  sweep: SweepPoint[];
-}
-
-/** Reads both files and computes every figure `evaluate` prints; `histogram` feeds the plot. */
-export async function evaluateFiles(truthPath: string, pairsPath: string, sideA: SideA): Promise<{ evaluation: Evaluation; histogram: ReturnType<typeof scoreHistogram> }> {
-  const truth = await readTruth(truthPath);
-  const { scores, correct } = await readPairs(pairsPath, truth, sideA);
-  const points = sweep(scores, correct, truth.size);
-  let minScore: number | null = null;
-  for (const score of scores) if (minScore === null || score < minScore) minScore = score;
-  return {
-    evaluation: {
-      truthLinks: truth.size,
-      pairs: scores.length,
-      ...quality(confusionOf(correct, truth.size)),
-      minScore,
-      best: scores.length === 0 ? null : bestByF1(points) ?? null,
-      sweep: points,
-    },
-    histogram: scoreHistogram(scores, correct),
-  };
 }
 
 function figure(value: number | null): string {

@@ -1,8 +1,6 @@
 // Seeded synthetic people (realistic name skew from src/synth) and in-process encoding, for the
 // attack tests: no files, no workers, so weak and hardened encodings are cheap to make.
-import { recordEncoder } from '../../src/encoder.js';
-import { deriveHardeningKey } from '../../src/harden.js';
-import { deriveFieldKeys } from '../../src/keys.js';
+import { encodeRows as encodeInMemory } from '../../src/encoder.js';
 import { compileSchema } from '../../src/schema/load.js';
 import type { Json } from '../../src/schema/json-checks.js';
 import { loadVocabulary } from '../../src/synth/vocabulary.js';
@@ -40,17 +38,7 @@ export function personSchema(fields: readonly string[], k: number, hardening?: J
 /** Encodes rows (in plan field order) with a fixed test secret. */
 export function encodeRows(schema: Json, rows: readonly (readonly string[])[]): { plan: EncodingPlan; encodings: Encodings } {
   const plan = compileSchema(schema);
-  const secret = new TextEncoder().encode('attack-test-secret-0123456789abcdef');
-  const encoder = recordEncoder(plan, deriveFieldKeys(secret, plan.kdf), deriveHardeningKey(secret, plan.kdf));
-  const width = plan.filterBits / 8;
-  const clks = new Uint8Array(rows.length * width);
-  const popcounts = new Uint16Array(rows.length);
-  rows.forEach((row, i) => {
-    const result = encoder.encode(row, clks, i * width);
-    if (typeof result !== 'number') throw new Error(`row ${i}: ${result.field} ${result.reason}`);
-    popcounts[i] = result;
-  });
-  return { plan, encodings: { filterBits: plan.filterBits, count: rows.length, clks, popcounts } };
+  return { plan, encodings: encodeInMemory(plan, new TextEncoder().encode('attack-test-secret-0123456789abcdef'), rows) };
 }
 
 /** Picks columns of PERSON_FIELDS rows. */
