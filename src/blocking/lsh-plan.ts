@@ -8,7 +8,7 @@ export interface LshPlan {
   filterBits: number;
   /** Filter bit positions sampled into each record's pool, pool bit k = poolBits[k]. */
   poolBits: Int32Array;
-  /** Pool length in 32-bit words. */
+  /** Stored pool length in 32-bit words: always POOL_WORDS (bits past poolBits stay zero). */
   poolWords: number;
   /** K: sampled bits per table. */
   bitsPerTable: number;
@@ -39,12 +39,14 @@ export interface LshPlanOptions {
   seed: number;
   /** Size of the indexed (smaller) side; sets how many chance collisions a key length costs. */
   indexedCount: number;
-  poolBits?: number;
   maxTables?: number;
 }
 
-/** 256 pool bits: one 32-byte record per filter, so a pass over 10 million records reads 320 MB. */
-export const DEFAULT_POOL_BITS = 256;
+/**
+ * Stored pool words per record: 256 bits, one 32-byte record per filter, so a pass over 10 million
+ * records reads 320 MB. Fixed, so the join's key is one unrolled expression (lsh-scan.ts).
+ */
+export const POOL_WORDS = 8;
 export const DEFAULT_MAX_TABLES = 1024;
 /**
  * Cost of one chance collision (pool check, usually two cache misses) relative to one probe (key,
@@ -157,7 +159,7 @@ export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): Ls
   const statsA = bitStatistics(a);
   const statsB = bitStatistics(b);
   // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
-  const poolSize = Math.min(options.poolBits ?? DEFAULT_POOL_BITS, l - (l % 32));
+  const poolSize = Math.min(32 * POOL_WORDS, l - (l % 32));
   if (poolSize < 32) throw new RangeError(`LSH blocking needs filters of at least 32 bits, got ${l}`);
   const random = Random.forKey(options.seed, 0x15a, 0);
   const tieBreak = Array.from({ length: l }, () => random.float());
@@ -204,7 +206,7 @@ export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): Ls
     const cost = tables * (1 + VERIFY_COST_RATIO * options.indexedCount * chance(k));
     if (cost < best.cost) best = { k, tables, cost };
   }
-  const poolWords = poolSize / 32;
+  const poolWords = POOL_WORDS;
   const masks = new Int32Array(best.tables * poolWords);
   const positions = Array.from({ length: poolSize }, (_, k) => k);
   for (let t = 0; t < best.tables; t++) {

@@ -3,6 +3,7 @@
 // (anonlink's score). A pair is verified only in the first table where it collides.
 import { diceFromCounts } from '../similarity/dice-reference.js';
 import type { Candidates } from '../match/tile.js';
+import { POOL_WORDS } from './lsh-plan.js';
 
 /**
  * Everything the threads share, as typed arrays over SharedArrayBuffers (structured clone passes
@@ -51,6 +52,35 @@ function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
+/**
+ * For each filter byte that holds pool bits and each pool word those bits land in, a 256-entry
+ * table from the byte's value to the pool-word bits it sets: extraction then costs one lookup per
+ * byte instead of a test per pool bit.
+ */
+interface PoolLookup {
+  sourceBytes: Int32Array;
+  targetWords: Int32Array;
+  table: Int32Array;
+}
+
+function poolLookup(poolBits: Int32Array): PoolLookup {
+  // Pool bits are sorted, so each (byte, word) pair's bits are consecutive; a byte whose bits
+  // straddle two pool words gets one pair per word.
+  const pairOf = new Int32Array(poolBits.length);
+  const pairs: [number, number][] = [];
+  poolBits.forEach((bit, k) => {
+    const last = pairs[pairs.length - 1];
+    if (last === undefined || last[0] !== bit >>> 3 || last[1] !== k >>> 5) pairs.push([bit >>> 3, k >>> 5]);
+    pairOf[k] = pairs.length - 1;
+  });
+  const table = new Int32Array(pairs.length * 256);
+  poolBits.forEach((bit, k) => {
+    const mask = 0x80 >>> (bit & 7);
+    for (let value = 0; value < 256; value++) if (value & mask) table[pairOf[k] * 256 + value] |= 1 << (k & 31);
+  });
+  return { sourceBytes: Int32Array.from(pairs, ([byte]) => byte), targetWords: Int32Array.from(pairs, ([, word]) => word), table };
+}
+
 /** Fills pool words and popcounts for rows [start, end) of one side. */
 export function extractPools(shared: LshShared, side: 'index' | 'stream', start: number, end: number): void {
   const clks = side === 'index' ? shared.indexClks : shared.streamClks;
@@ -59,35 +89,43 @@ export function extractPools(shared: LshShared, side: 'index' | 'stream', start:
   const bytes = new Uint8Array(clks.buffer, clks.byteOffset, clks.byteLength);
   const words = shared.clkWords;
   const width = words * 4;
-  const poolBits = shared.poolBits;
-  const byteAt = Int32Array.from(poolBits, (bit) => bit >>> 3);
-  const maskAt = Int32Array.from(poolBits, (bit) => 0x80 >>> (bit & 7));
+  const { sourceBytes, targetWords, table } = poolLookup(shared.poolBits);
+  const pairs = sourceBytes.length;
   const poolWords = shared.poolWords;
   for (let row = start; row < end; row++) {
     let ones = 0;
     for (let w = row * words; w < (row + 1) * words; w++) ones += popcount32(clks[w]);
     popcounts[row] = ones;
     const base = row * width;
-    for (let pw = 0; pw < poolWords; pw++) {
-      let value = 0;
-      for (let k = pw * 32, bit = 0; bit < 32; k++, bit++) {
-        if (bytes[base + byteAt[k]] & maskAt[k]) value |= 1 << bit;
-      }
-      pool[row * poolWords + pw] = value;
-    }
+    const out = row * poolWords;
+    for (let p = 0; p < pairs; p++) pool[out + targetWords[p]] |= table[(p << 8) | bytes[base + sourceBytes[p]]];
   }
 }
 
-// murmur3's block mix and finaliser over the masked pool words: equal masked pools give equal
-// keys; unequal ones collide with probability 2^-32, and every key match is re-checked exactly.
-function tableKey(pool: Int32Array, base: number, masks: Int32Array, maskBase: number, words: number): number {
+// murmur3's block mix over one masked pool word, folded into the running hash `h`.
+function mixWord(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/**
+ * A table's key: murmur3 over the masked pool words (POOL_WORDS = 8, unrolled, masks passed as
+ * locals). Equal masked pools give equal keys; unequal ones collide with probability about 2^-32,
+ * and every key match is re-checked exactly. (A cheaper multiply-add sum was tried: masked words
+ * are sparse, and its collisions doubled the pairs to reject.)
+ */
+function poolKey(pool: Int32Array, p: number, m0: number, m1: number, m2: number, m3: number, m4: number, m5: number, m6: number, m7: number): number {
   let h = 0x9747b28c;
-  for (let w = 0; w < words; w++) {
-    let k = Math.imul(pool[base + w] & masks[maskBase + w], 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
+  h = mixWord(h, pool[p] & m0);
+  h = mixWord(h, pool[p + 1] & m1);
+  h = mixWord(h, pool[p + 2] & m2);
+  h = mixWord(h, pool[p + 3] & m3);
+  h = mixWord(h, pool[p + 4] & m4);
+  h = mixWord(h, pool[p + 5] & m5);
+  h = mixWord(h, pool[p + 6] & m6);
+  h = mixWord(h, pool[p + 7] & m7);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -144,8 +182,10 @@ export class CandidateSink {
   }
 }
 
-// Stream rows keyed per pass: 2^18 rows of (row, key) keep the partition buffers at 2 MB.
-const CHUNK_ROWS = 1 << 18;
+// Stream rows keyed per pass: 2^20 rows of (row, key), an 8 MB partition buffer. Each index
+// partition (about 20 KB) is then loaded once per ~1000 probes: loading it is one cache miss per
+// line, and at 2^18 rows those misses cost as much as the probes themselves.
+const CHUNK_ROWS = 1 << 20;
 // Index rows per partition: 2048 of them (16 KB of entries, 4 KB of bucket heads) stay in L1/L2.
 const PARTITION_ROWS = 2048;
 
@@ -196,11 +236,20 @@ export class TableJoin {
     const thresholds = s.thresholdTable;
     const poolDistanceLimit = s.poolDistanceLimit;
     const indexCount = s.indexCount;
+    if (words !== POOL_WORDS) throw new RangeError(`pools must be ${POOL_WORDS} words, got ${words}`);
+    const m0 = masks[maskBase];
+    const m1 = masks[maskBase + 1];
+    const m2 = masks[maskBase + 2];
+    const m3 = masks[maskBase + 3];
+    const m4 = masks[maskBase + 4];
+    const m5 = masks[maskBase + 5];
+    const m6 = masks[maskBase + 6];
+    const m7 = masks[maskBase + 7];
     // Build in two cache-friendly passes: scatter (row, key) by partition, then counting-sort each
     // partition's few thousand rows by bucket; its bucket heads are one contiguous slice of `starts`.
     partitionStarts.fill(0);
     for (let i = 0; i < indexCount; i++) {
-      const key = tableKey(indexPool, i * words, masks, maskBase, words);
+      const key = poolKey(indexPool, i * POOL_WORDS, m0, m1, m2, m3, m4, m5, m6, m7);
       keys[i] = key;
       partitionStarts[(key >>> partitionShift) + 1]++;
     }
@@ -239,7 +288,7 @@ export class TableJoin {
       const chunkEnd = Math.min(end, chunkStart + chunkKeys.length);
       partitionStarts.fill(0);
       for (let r = chunkStart; r < chunkEnd; r++) {
-        const key = tableKey(streamPool, r * words, masks, maskBase, words);
+        const key = poolKey(streamPool, r * POOL_WORDS, m0, m1, m2, m3, m4, m5, m6, m7);
         chunkKeys[r - chunkStart] = key;
         if (partitions > 1) partitionStarts[(key >>> partitionShift) + 1]++;
       }
@@ -266,11 +315,6 @@ export class TableJoin {
           if (entries[2 * e + 1] !== key) continue;
           const i = entries[2 * e];
           collisions++;
-          const pi = indexPopcounts[i];
-          const pr = streamPopcounts[r];
-          const least = thresholds[pi + pr];
-          // The popcount bound: even |A∧B| = min(|A|, |B|) falls short.
-          if (least > (pi < pr ? pi : pr)) continue;
           let differs = 0;
           let distance = 0;
           for (let w = 0; w < words; w++) {
@@ -282,6 +326,11 @@ export class TableJoin {
           if (differs !== 0) continue; // a 32-bit key collision, not a table collision
           // Far apart on the pool: a chance collision, rejected without touching the filters.
           if (distance > poolDistanceLimit) continue;
+          const pi = indexPopcounts[i];
+          const pr = streamPopcounts[r];
+          const least = thresholds[pi + pr];
+          // The popcount bound: even |A∧B| = min(|A|, |B|) falls short.
+          if (least > (pi < pr ? pi : pr)) continue;
           if (collidesEarlier(diff, masks, table, words)) continue;
           compared++;
           let common = 0;
