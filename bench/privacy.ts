@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attackSuite } from '../src/attack/suite.js';
-import { popcount32 } from '../src/attack/bitset.js';
+import { popcount32 } from '../src/bits.js';
 import { readCsvRecords } from '../src/csv/index.js';
 import { encodeRows } from '../src/encoder.js';
 import { bestByF1, sweep } from '../src/evaluate/sweep.js';

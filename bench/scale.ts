@@ -1,6 +1,9 @@
-// Scale benchmark (issue 5): synth a registry and requests, encode both with the CLI, match
-// count-only with Hamming LSH blocking, and check blocked against all-pairs on a subsample.
+// Scale benchmark (issue 5): synth a registry and requests, encode both with the CLI, match them
+// count-only with the CLI (blocking auto, which is Hamming LSH at this size), check blocked against
+// all-pairs on a subsample, and optionally time blocked matching on registry prefixes (--sizes) for
+// the cost model in docs/SCALING.md.
 // Run: npm run build && node dist/bench/scale.js [--registry 10000000] [--requests 1280000] [--dir D]
+//        [--phase all|synth|encode|match|subsample|sizes] [--sizes 1000000,3000000]
 // Each phase runs as a child under /usr/bin/time, so its wall time and peak RSS are its own.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +43,7 @@ function parseFlags(argv: string[]): Flags {
     threshold: Number(get('threshold', '0.85')),
     workers: Number(get('workers', '2')),
     dir: get('dir', '/tmp/blindlink-scale'),
-    sizes: get('sizes', '1000000,3000000').split(',').filter((s) => s !== '').map(Number),
+    sizes: get('sizes', '').split(',').filter((s) => s !== '').map(Number),
     subsampleRegistry: Number(get('subsample-registry', '1000000')),
     subsampleRequests: Number(get('subsample-requests', '100000')),
     phase: get('phase', 'all'),
@@ -68,14 +71,14 @@ function prefix(file: { filterBits: number; count: number; clks: Uint8Array }, r
   return { filterBits: file.filterBits, count, clks: file.clks.subarray(0, (count * file.filterBits) / 8) };
 }
 
-/** Child phase: blocked count-only match of the requests against registry prefixes. */
-async function matchPhase(): Promise<void> {
+/** Child phase: blocked count-only match of the requests against registry prefixes (cost model). */
+async function sizesPhase(): Promise<void> {
   const started = Date.now();
   const requests = await readEncodedFile(join(flags.dir, 'requests.arrow'), { shared: true });
   const registry = await readEncodedFile(join(flags.dir, 'registry.arrow'), { shared: true });
   const readSeconds = (Date.now() - started) / 1000;
   const rows = [];
-  for (const size of [...flags.sizes.filter((s) => s < registry.count), registry.count]) {
+  for (const size of flags.sizes.filter((s) => s <= registry.count)) {
     const loadBefore = load();
     const t0 = Date.now();
     const found = await blockedCandidates(requests, prefix(registry, size), { threshold: flags.threshold, workers: flags.workers });
@@ -138,8 +141,8 @@ async function subsamplePhase(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (flags.phase === 'match') return matchPhase();
-  if (flags.phase === 'subsample') return subsamplePhase();
+  if (flags.phase === 'sizes-child') return sizesPhase();
+  if (flags.phase === 'subsample-child') return subsamplePhase();
   mkdirSync(flags.dir, { recursive: true });
   const report: Record<string, unknown> = { flags, startLoad: load() };
   const secret = join(flags.dir, 'secret.key');
@@ -149,20 +152,28 @@ async function main(): Promise<void> {
     const result = run(args);
     report[name] = { seconds: result.seconds, rssMiB: Math.round(result.rssMiB), load: result.load };
     process.stderr.write(`${name}: ${result.seconds} s, ${Math.round(result.rssMiB)} MiB peak RSS, load ${result.load}\n`);
-    if (name === 'match' || name === 'subsample') report[`${name}Detail`] = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
+    const last = result.stdout.trim().split('\n').pop() ?? '';
+    if (last.startsWith('{')) report[`${name}Detail`] = JSON.parse(last);
   };
-  if (flags.phase === 'all' || flags.phase === 'synth') {
+  const wants = (phase: string): boolean => flags.phase === 'all' || flags.phase === phase;
+  // Children of this script get every flag but --phase.
+  const childArgs = (phase: string): string[] => [self, ...process.argv.slice(2).filter((a, i, all) => a !== '--phase' && all[i - 1] !== '--phase'), '--phase', phase];
+  if (wants('synth')) {
     step('synth', [cli, 'synth', '--registry', String(flags.registry), '--requests', String(flags.requests), '--overlap', String(flags.overlap), '--seed', '5', '--out-dir', flags.dir]);
   }
-  if (flags.phase === 'all' || flags.phase === 'encode') {
+  if (wants('encode')) {
     for (const name of ['registry', 'requests']) {
       step(`encode-${name}`, [cli, 'encode', '--schema', schema, '--secret-file', secret, '--in', join(flags.dir, `${name}.csv`), '--out', join(flags.dir, `${name}.arrow`), '--workers', String(flags.workers)]);
     }
   }
-  if (flags.phase === 'all' || flags.phase === 'matches') {
-    step('match', [self, ...process.argv.slice(2).filter((a, i, all) => a !== '--phase' && all[i - 1] !== '--phase'), '--phase', 'match']);
-    step('subsample', [self, ...process.argv.slice(2).filter((a, i, all) => a !== '--phase' && all[i - 1] !== '--phase'), '--phase', 'subsample']);
+  if (wants('match')) {
+    // Exactly what a linkage unit runs: the CLI, count-only release, blocking chosen by size.
+    step('match', [cli, 'match', join(flags.dir, 'requests.arrow'), join(flags.dir, 'registry.arrow'), '--threshold', String(flags.threshold), '--workers', String(flags.workers), '--json']);
   }
+  if (wants('subsample')) step('subsample', childArgs('subsample-child'));
+  if (flags.sizes.length > 0 && (flags.phase === 'all' || flags.phase === 'sizes')) step('sizes', childArgs('sizes-child'));
+  const seconds = (name: string): number => (report[name] as { seconds?: number } | undefined)?.seconds ?? Number.NaN;
+  report.encodePlusMatchSeconds = seconds('encode-registry') + seconds('encode-requests') + seconds('match');
   report.endLoad = load();
   const out = join(flags.dir, `scale-${Date.now()}.json`);
   writeFileSync(out, JSON.stringify(report, null, 2));

@@ -2,12 +2,7 @@
 // popcount), and per-position record sets, as in the column view Christen et al. 2018 mine.
 import type { Encodings } from './types.js';
 
-/** Set bits of a 32-bit word (SWAR). */
-export function popcount32(value: number): number {
-  let v = value - ((value >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
+import { popcount32 } from '../bits.js';
 
 /** The filters copied into 32-bit words, `words` per record (a fresh, aligned buffer). */
 export function filterWords(encodings: Encodings): { data: Uint32Array; words: number } {

@@ -1,6 +1,7 @@
 // Hamming LSH (bit sampling) parameters for CLKs, after Karapiperis & Verykios (HLSH, 2015-16):
 // a pool of informative bit positions, K bits per table and L tables chosen from the threshold,
 // a target pair completeness and bit frequencies the linkage unit measures on the encodings.
+import { popcount32 } from '../bits.js';
 import { Random } from '../synth/random.js';
 import type { FilterSet } from '../match/shared-filters.js';
 
@@ -124,12 +125,7 @@ export function poolAgreement(a: FilterSet, b: FilterSet, poolBits: Int32Array):
   for (const x of sampleA) {
     for (const y of sampleB) {
       let differ = 0;
-      for (let w = 0; w < words; w++) {
-        let v = x[w] ^ y[w];
-        v -= (v >>> 1) & 0x55555555;
-        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-        differ += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-      }
+      for (let w = 0; w < words; w++) differ += popcount32(x[w] ^ y[w]);
       histogram[poolBits.length - differ]++;
     }
   }

@@ -4,6 +4,7 @@
 import { diceFromCounts } from '../similarity/dice-reference.js';
 import type { Candidates } from '../match/tile.js';
 import { POOL_WORDS } from './lsh-plan.js';
+import { popcount32 } from '../bits.js';
 
 /**
  * Everything the threads share, as typed arrays over SharedArrayBuffers (structured clone passes
@@ -43,13 +44,6 @@ export interface TableResult {
   /** Pairs whose keys collided (bucket and full hash), and pairs Dice was computed for. */
   collisions: number;
   compared: number;
-}
-
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /**
