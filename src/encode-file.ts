@@ -5,6 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { Piscina } from 'piscina';
+import { deriveBlockingKey, SIGNATURE_RULE_IDS, SIGNATURE_SCHEME } from './blocking/signature.js';
 import { CsvChunker } from './csv/chunker.js';
 import { checkDialect, parseCsvBatch, type CsvDialect } from './csv/parse.js';
 import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from './encode-messages.js';
@@ -62,6 +63,9 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   if (options.output.toLowerCase().endsWith('.json') && options.idColumn !== undefined) {
     throw new UserError(`${options.output}: clkhash JSON has no place for ids; write .arrow to carry --id-column`);
   }
+  if (options.output.toLowerCase().endsWith('.json') && plan.blocking !== null) {
+    throw new UserError(`${options.output}: clkhash JSON has no place for block keys, and the schema has a "blocking" section; write .arrow`);
+  }
   await assertWritable(options.output);
   let size: number;
   try {
@@ -80,7 +84,8 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   const first = await source.next();
   if (first.done) throw new UserError(`${options.input}: no records`);
   const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
-  const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, dialect: options.dialect, ...first.value.layout };
+  const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret);
+  const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, dialect: options.dialect, ...first.value.layout };
   const pool = new Piscina<EncodeTask, EncodeResult>({
     filename: workerFile('encode-worker'),
     workerData: setup,
@@ -95,7 +100,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     const result = await inFlight.shift()!;
     collector.add(result.failures);
     encoded += result.popcounts.length;
-    batches.push({ clks: result.clks, popcounts: result.popcounts, ids: result.ids });
+    batches.push({ clks: result.clks, popcounts: result.popcounts, blockKeys: result.blockKeys, ids: result.ids });
     progress.update(encoded, source.fraction());
   };
   try {
@@ -117,6 +122,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
       pair.b.fill(0);
     });
     hardeningKey.fill(0);
+    blockingKey?.fill(0);
     await pool.destroy();
   }
   if (encoded === 0) {
@@ -131,6 +137,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     hardening: hardeningLabel(plan.hardening),
     secretSource: looksGenerated(options.secret) ? 'keygen' : 'other',
   };
+  if (plan.blocking !== null) metadata.blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
   await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
   return { encoded, skipped: collector.skipped, examples: collector.examples, metadata };
 }

@@ -9,6 +9,8 @@ export interface EncodeWorkerSetup {
   keys: FieldKeys[];
   /** Key for keyed hardening steps (permutation, diffusion, BLIP), derived from the secret. */
   hardeningKey: Uint8Array;
+  /** Key for signature block keys (deriveBlockingKey), when the plan has blocking; else null. */
+  blockingKey: Uint8Array | null;
   dialect: CsvDialect;
   /** For each plan field, the input column index it reads (CSV input). */
   fieldColumns: number[];
@@ -33,6 +35,8 @@ export interface RecordFailure {
 export interface EncodeResult {
   clks: Uint8Array;
   popcounts: Uint16Array;
+  /** SIGNATURE_ROW_BYTES per record when the plan has blocking; else null. */
+  blockKeys: Uint8Array | null;
   ids: string[] | null;
   failures: RecordFailure[];
 }

@@ -88,6 +88,18 @@ export interface Hardening {
   salt: { field: string; prefix: number | null } | null;
 }
 
+/** The four parts the keyed signature rules read (src/blocking/signature.ts), by role. */
+export type SignatureRole = 'givenName' | 'surname' | 'birthYear' | 'zip';
+
+/**
+ * Keyed signature blocking, from a native schema's `blocking.signature` section: for each role,
+ * the index in `EncodingPlan.fields` of the field whose prepared value it reads.
+ */
+export interface SignatureBlockingPlan {
+  method: 'signature';
+  fields: Record<SignatureRole, number>;
+}
+
 /** Everything an encoder needs besides the secret; derived from a validated schema. */
 export interface EncodingPlan {
   dialect: 'blindlink' | 'clkhash-v2' | 'clkhash-v3';
@@ -98,6 +110,8 @@ export interface EncodingPlan {
   hardening: Hardening;
   kdf: KeyDerivation;
   fields: FieldPlan[];
+  /** Block keys custodians compute at encode time, or null (clkhash schemas, or no `blocking` section). */
+  blocking: SignatureBlockingPlan | null;
   /** SHA-256 (hex) of the canonical schema JSON. */
   fingerprint: string;
 }

@@ -163,6 +163,72 @@ describe('encode', () => {
   });
 });
 
+describe('encode with keyed signature block keys', () => {
+  const SIGNATURE_SCHEMA = new URL('../docs/examples/taxpayer-signature-schema.json', import.meta.url).pathname;
+  const args = (input: string, output: string, ...extra: string[]) =>
+    ['encode', '--schema', SIGNATURE_SCHEMA, '--secret-file', secretFile, '--in', input, '--out', output, ...extra];
+
+  it('writes block_keys identically for 1 and 2 workers, leaving the filters as without blocking', async () => {
+    const input = join(dir, 'keyed.csv');
+    writeFileSync(input, syntheticCsv(10_000));
+    const one = join(dir, 'keyed-1.arrow');
+    const two = join(dir, 'keyed-2.arrow');
+    const again = join(dir, 'keyed-again.arrow');
+    const plain = join(dir, 'keyed-plain.arrow');
+    for (const [out, workers] of [[one, '1'], [two, '2'], [again, '2']] as const) {
+      const result = await runCli(args(input, out, '--workers', workers));
+      expect(result.code, result.stderr).toBe(0);
+    }
+    expect((await runCli(encodeArgs(input, plain, '--workers', '2'))).code).toBe(0);
+    const [a, b, c, d] = await Promise.all([one, two, again, plain].map((path) => readEncodedFile(path)));
+    expect(a.blockKeys?.length).toBe(10_000 * 16);
+    expect(Buffer.from(a.blockKeys ?? []).equals(Buffer.from(b.blockKeys ?? []))).toBe(true);
+    expect(Buffer.from(a.blockKeys ?? []).equals(Buffer.from(c.blockKeys ?? []))).toBe(true);
+    expect(Buffer.from(a.clks).equals(Buffer.from(b.clks))).toBe(true);
+    // Blocking adds a column; the encodings themselves do not change.
+    expect(Buffer.from(a.clks).equals(Buffer.from(d.clks))).toBe(true);
+    expect(d.blockKeys).toBeNull();
+    expect(a.metadata?.blocking).toEqual({ scheme: 'signature-v1', rules: ['soundex(surname)+birth-year', 'given-initial+zip5'] });
+    expect(a.metadata?.schemaFingerprint).not.toBe(d.metadata?.schemaFingerprint);
+  });
+
+  it('gives the same person spelt two ways the same keys, and inspect shows keys are carried but never their values', async () => {
+    const out = join(dir, 'keyed-fixture.arrow');
+    expect((await runCli(args(FIXTURE, out))).code).toBe(0);
+    const file = await readEncodedFile(out);
+    const keys = file.blockKeys ?? new Uint8Array(0);
+    // Rows 1 and 2 of the fixture are the same person (José O'Connor / JOSE OCONNOR).
+    expect(Buffer.from(keys.subarray(0, 16)).equals(Buffer.from(keys.subarray(16, 32)))).toBe(true);
+    expect(Buffer.from(keys.subarray(0, 16)).equals(Buffer.from(keys.subarray(32, 48)))).toBe(false);
+    const human = await runCli(['inspect', out]);
+    expect(human.stdout).toMatch(/block keys\s+signature-v1 \(rules: soundex\(surname\)\+birth-year, given-initial\+zip5\)/);
+    expect(human.stdout).toMatch(/warning: carries keyed block keys: .* learns which records share a block/);
+    const machine = JSON.parse((await runCli(['inspect', out, '--json'])).stdout) as { hasBlockKeys: boolean; metadata: { blocking: unknown } };
+    expect(machine.hasBlockKeys).toBe(true);
+    expect(machine.metadata.blocking).toEqual({ scheme: 'signature-v1', rules: ['soundex(surname)+birth-year', 'given-initial+zip5'] });
+    for (let row = 0; row < 5; row++) {
+      for (const slot of [0, 8]) {
+        const value = keys.subarray(row * 16 + slot, row * 16 + slot + 8);
+        if (value.every((byte) => byte === 0)) continue;
+        for (const text of [human.stdout, JSON.stringify(machine)]) {
+          expect(text).not.toContain(Buffer.from(value).toString('hex'));
+          expect(text).not.toContain(Buffer.from(value).toString('base64'));
+        }
+      }
+    }
+    expect((await runCli(['inspect', join(dir, 'taxpayers.arrow')])).stdout).toMatch(/block keys\s+none/);
+  });
+
+  it('refuses clkhash JSON output, which has no place for the keys, before any work', async () => {
+    const before = new Set(readdirSync(dir));
+    const result = await runCli(args(FIXTURE, join(dir, 'keyed.json')));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/keyed\.json: clkhash JSON has no place for block keys.*write \.arrow/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(dir).filter((name) => !before.has(name))).toEqual([]);
+  });
+});
+
 describe('encode: bad input', () => {
   const write = (name: string, content: string): string => {
     const path = join(dir, name);

@@ -4,9 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { popcounts } from '../src/bits.js';
+import { SIGNATURE_RULE_IDS, SIGNATURE_SCHEME } from '../src/blocking/signature.js';
 import { evaluateCommand } from '../src/cli/evaluate-command.js';
+import { evaluateBlocking } from '../src/evaluate/blocking-quality.js';
 import { evaluateFiles } from '../src/evaluate/evaluate-files.js';
 import { UserError } from '../src/errors.js';
+import { writeEncodedFile } from '../src/io/encoded-file.js';
+import { randomFilters, seeded } from './helpers/clk-json.js';
+import { runCli } from './helpers/run-cli.js';
 import { quality } from '../src/evaluate/metrics.js';
 import { scoreHistogram, sweep } from '../src/evaluate/sweep.js';
 import { renderSweepPlot } from '../src/evaluate/svg-plot.js';
@@ -165,5 +171,107 @@ describe('evaluate input errors', () => {
 
   it('names a missing file', async () => {
     await expect(evaluateFiles(join(scratch, 'absent.csv'), join(scratch, 'pairs.csv'), 'requests')).rejects.toThrow(/absent\.csv: no such file/);
+  });
+});
+
+describe('evaluate: blocking quality', () => {
+  /** Writes an encoded file of `filterBits`-bit filters, with block keys when given. */
+  async function encoded(name: string, clks: Uint8Array, filterBits: number, blockKeys: Uint8Array | null): Promise<string> {
+    const path = join(scratch, name);
+    const count = clks.length / (filterBits / 8);
+    const metadata = {
+      blindlinkVersion: 'test', schemaFingerprint: 'ab'.repeat(32), keyCheck: 'cd'.repeat(16), filterBits, recordCount: count, hardening: 'none',
+      ...(blockKeys === null ? {} : { blocking: { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] } }),
+    };
+    await writeEncodedFile(path, { clks, popcounts: popcounts(clks, filterBits / 8), blockKeys, ids: null, filterBits, metadata });
+    return path;
+  }
+  /** Block-key rows: each row gives its two rule slots as small numbers, 0 for an empty slot. */
+  const keys = (rows: Array<[number, number]>): Uint8Array => {
+    const out = new Uint8Array(rows.length * 16);
+    rows.forEach(([first, second], row) => {
+      out[row * 16 + 7] = first;
+      out[row * 16 + 15] = second;
+    });
+    return out;
+  };
+  // Requests 0, 1, 2 are registry rows 1, 2, 3. Request 0 shares block 1 (rule 1) with registry 0
+  // and 1, and block 2 (rule 2) with registry 0 (again: counted once) and 2; request 1 shares
+  // block 2 with registry 0 and 2; request 2 shares nothing with its registry row 3.
+  // Pairs sharing a block: (0,0) (0,1) (0,2) (1,0) (1,2): 5 of 12; true links among them: 2 of 3.
+  const SIGNATURE_TRUTH = 'request_row,registry_row\n0,1\n1,2\n2,3\n';
+  const requestKeys = keys([[1, 2], [0, 2], [3, 4]]);
+  const registryKeys = keys([[1, 2], [1, 0], [0, 2], [5, 6]]);
+
+  it('signature: pairs completeness, reduction ratio and pairs quality on a hand-counted case', async () => {
+    const random = seeded(3);
+    const requests = await encoded('requests-keys.arrow', randomFilters(3, 64, 0.5, random).clks, 64, requestKeys);
+    const registry = await encoded('registry-keys.arrow', randomFilters(4, 64, 0.5, random).clks, 64, registryKeys);
+    const truth = await file('blocking-truth.csv', SIGNATURE_TRUTH);
+    const quality = await evaluateBlocking({ truth, encoded: [requests, registry], sideA: 'requests', method: 'signature', threshold: 0.5, workers: 1, warn: () => {} });
+    expect(quality).toMatchObject({ method: 'signature', truthLinks: 3, blockedLinks: 2, pairsTotal: 12, pairsCompared: 5 });
+    expect(quality.pairsCompleteness).toBeCloseTo(2 / 3, 12);
+    expect(quality.reductionRatio).toBeCloseTo(7 / 12, 12);
+    expect(quality.pairsQuality).toBeCloseTo(2 / 5, 12);
+    // The same files the other way round, with --a registry.
+    const reversed = await evaluateBlocking({ truth, encoded: [registry, requests], sideA: 'registry', method: 'signature', threshold: 0.5, workers: 1, warn: () => {} });
+    expect(reversed).toMatchObject({ blockedLinks: 2, pairsCompared: 5 });
+  });
+
+  it('lsh: a true pair with identical filters is blocked, one with complementary filters never is', async () => {
+    const random = seeded(8);
+    const registryClks = randomFilters(60, 256, 0.5, random).clks;
+    const requestClks = randomFilters(40, 256, 0.5, random).clks;
+    requestClks.set(registryClks.subarray(0, 64), 0); // requests 0, 1 = registry 0, 1
+    for (let i = 0; i < 32; i++) requestClks[64 + i] = ~registryClks[64 + i] & 0xff; // request 2 = NOT registry 2
+    const requests = await encoded('requests-lsh.arrow', requestClks, 256, null);
+    const registry = await encoded('registry-lsh.arrow', registryClks, 256, null);
+    const truth = await file('lsh-truth.csv', 'request_row,registry_row\n0,0\n1,1\n2,2\n');
+    const quality = await evaluateBlocking({ truth, encoded: [requests, registry], sideA: 'requests', method: 'lsh', threshold: 0.8, workers: 0, warn: () => {} });
+    expect(quality).toMatchObject({ method: 'lsh', truthLinks: 3, blockedLinks: 2, pairsTotal: 2400 });
+    expect(quality.pairsCompleteness).toBeCloseTo(2 / 3, 12);
+    expect(quality.plan?.tables).toBeGreaterThan(0);
+    expect(quality.reductionRatio).toBeGreaterThan(0);
+  });
+
+  it('reports through the command, alone or beside the pairs evaluation', async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const args = ['--truth', join(scratch, 'blocking-truth.csv'), '--encoded', join(scratch, 'requests-keys.arrow'), join(scratch, 'registry-keys.arrow'), '--blocking', 'signature', '--threshold', '0.5'];
+    try {
+      await evaluateCommand().parseAsync([...args, '--json'], { from: 'user' });
+      await evaluateCommand().parseAsync(args, { from: 'user' });
+    } finally {
+      spy.mockRestore();
+    }
+    const report = JSON.parse(written[0]) as { truthLinks: number; blocking: { pairsCompleteness: number; pairsCompared: number } };
+    expect(report.truthLinks).toBe(3);
+    expect(report.blocking.pairsCompared).toBe(5);
+    expect(written[1]).toMatch(/blocking: keyed signature at threshold 0\.5\npairs completeness 0\.6667 \(2 of 3 true links share a block key\)\ncomparisons: 5 of 12 pairs \(reduction ratio 0\.583333\)\npairs quality 0\.4000/);
+  });
+
+  it('names the truth file when a link lies outside the encoded files', async () => {
+    const truth = await file('far-truth.csv', 'request_row,registry_row\n0,1\n7,2\n');
+    const failure = evaluateBlocking({ truth, encoded: [join(scratch, 'requests-keys.arrow'), join(scratch, 'registry-keys.arrow')], sideA: 'requests', method: 'signature', threshold: 0.5, workers: 1, warn: () => {} });
+    await expect(failure).rejects.toThrow(/far-truth\.csv: a true link names row 7, but .*requests-keys\.arrow holds 3 records/);
+  });
+
+  it('treats incomplete blocking flags as usage errors (exit 2)', async () => {
+    const truth = join(scratch, 'blocking-truth.csv');
+    for (const args of [
+      ['--truth', truth],
+      ['--truth', truth, '--encoded', join(scratch, 'requests-keys.arrow'), join(scratch, 'registry-keys.arrow'), '--blocking', 'signature'],
+      ['--truth', truth, '--encoded', join(scratch, 'requests-keys.arrow'), '--blocking', 'signature', '--threshold', '0.5'],
+      ['--truth', truth, '--pairs', join(scratch, 'pairs.csv'), '--blocking', 'bogus'],
+    ]) {
+      const result = await runCli(['evaluate', ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+    }
+    const lshOnKeyless = await runCli(['evaluate', '--truth', truth, '--encoded', join(scratch, 'requests-lsh.arrow'), join(scratch, 'registry-keys.arrow'), '--blocking', 'signature', '--threshold', '0.5']);
+    expect(lshOnKeyless.code).toBe(1);
+    expect(lshOnKeyless.stderr).toMatch(/requests-lsh\.arrow: carries no signature block keys/);
   });
 });

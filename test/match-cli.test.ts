@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { Field, FixedSizeBinary, Schema, Table, Utf8, tableToIPC, vectorFromArray, makeData, RecordBatch, Struct, Int32 } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { popcounts } from '../src/bits.js';
+import { SIGNATURE_RULE_IDS, SIGNATURE_SCHEME } from '../src/blocking/signature.js';
 import { writeEncodedFile, type EncodingMetadata } from '../src/io/encoded-file.js';
 import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 import { runMatchCli } from './helpers/match-cli.js';
+import { people, typoVariant } from './helpers/people.js';
+import { runCli } from './helpers/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blindlink-match-'));
 const path = (name: string): string => join(dir, name);
@@ -20,7 +23,9 @@ function metadata(filterBits: number, count: number, changes: Partial<EncodingMe
 
 async function writeSet(name: string, clks: Uint8Array, filterBits: number, ids: string[] | null, changes: Partial<EncodingMetadata> = {}): Promise<string> {
   const count = clks.length / (filterBits / 8);
-  await writeEncodedFile(path(name), { clks, popcounts: popcounts(clks, filterBits / 8), ids, filterBits, metadata: metadata(filterBits, count, changes) });
+  // Files that claim block keys get arbitrary ones: these tests are about refusals, not blocks.
+  const blockKeys = changes.blocking ? new Uint8Array(count * 8 * changes.blocking.rules.length).fill(7) : null;
+  await writeEncodedFile(path(name), { clks, popcounts: popcounts(clks, filterBits / 8), blockKeys, ids, filterBits, metadata: metadata(filterBits, count, changes) });
   return path(name);
 }
 
@@ -39,6 +44,12 @@ beforeAll(async () => {
   await writeSet('b-other-secret.arrow', b.clks, 1024, null, { keyCheck: 'ee'.repeat(16) });
   await writeSet('b-other-schema.arrow', b.clks, 1024, null, { schemaFingerprint: 'ff'.repeat(32) });
   await writeSet('b-2048.arrow', randomFilters(20, 2048, 0.5, random).clks, 2048, null);
+  const blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
+  await writeSet('a-keys.arrow', a, 1024, null, { blocking });
+  await writeSet('b-keys.arrow', b.clks, 1024, null, { blocking });
+  await writeSet('b-keys-other-rules.arrow', b.clks, 1024, null, { blocking: { scheme: SIGNATURE_SCHEME, rules: ['soundex(surname)+birth-year', 'given-initial+zip3'] } });
+  await writeSet('a-keys-v9.arrow', a, 1024, null, { blocking: { ...blocking, scheme: 'signature-v9' } });
+  await writeSet('b-keys-v9.arrow', b.clks, 1024, null, { blocking: { ...blocking, scheme: 'signature-v9' } });
   const json = (clks: Uint8Array): string => JSON.stringify({ clks: Array.from({ length: clks.length / 128 }, (_, i) => Buffer.from(clks.subarray(i * 128, i * 128 + 128)).toString('base64')) });
   writeFileSync(path('a.json'), json(a));
   writeFileSync(path('b.json'), json(b.clks));
@@ -173,6 +184,25 @@ describe('blindlink match: refusals and bad input', () => {
     expect(existsSync(path('never.csv'))).toBe(false);
   });
 
+  const signatureCases: Array<[string, string[], RegExp]> = [
+    ['A without block keys', [path('a.arrow'), path('b-keys.arrow')], /a\.arrow: carries no signature block keys, so --blocking signature cannot use it/],
+    ['B without block keys', [path('a-keys.arrow'), path('b.arrow')], /b\.arrow: carries no signature block keys/],
+    ['block keys under different rules', [path('a-keys.arrow'), path('b-keys-other-rules.arrow')], /carry different block keys \(signature-v1 with rules .*given-initial\+zip5 vs .*given-initial\+zip3\)/],
+    ['a scheme this version does not join', [path('a-keys-v9.arrow'), path('b-keys-v9.arrow')], /block keys follow signature-v9 .*this blindlink joins signature-v1/],
+  ];
+  it.each(signatureCases)('--blocking signature with %s: exit 1, one line naming the file', (_, files, message) => {
+    const run = runMatchCli([...files, '--threshold', '0.8', '--blocking', 'signature']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('files with block keys match as before with the other blocking methods', () => {
+    const run = runMatchCli([path('a-keys.arrow'), path('b-keys.arrow'), '--threshold', '0.8', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(json(run.stdout).count).toBe(150);
+  });
+
   it.each(['0', '-0.1', '1.5', 'abc', '', 'NaN'])('threshold %j outside (0, 1]: exit 1', (threshold) => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', threshold]);
     expect(run.status).toBe(1);
@@ -188,5 +218,73 @@ describe('blindlink match: refusals and bad input', () => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.3', '--max-candidates', '1000']);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/more than 1000 candidate pairs at threshold 0\.3.*raise --threshold or --max-candidates/);
+  });
+});
+
+describe('blindlink match --blocking signature on encoded people', () => {
+  const SCHEMA = {
+    blindlink: 1,
+    filter: { bits: 1024 },
+    fields: [
+      { name: 'given_name', normalise: 'name', bitsPerToken: 25 },
+      { name: 'surname', normalise: 'name', bitsPerToken: 25 },
+      { name: 'date_of_birth', normalise: 'date', dateOrder: 'YMD', bitsPerToken: 45 },
+      { name: 'city', normalise: 'text', bitsPerToken: 4 },
+      { name: 'zip', normalise: 'digits', digits: 5, tokens: { type: 'qgram', q: 1, positional: true, padded: false }, bitsPerToken: 4 },
+    ],
+  };
+  const keyed = path('people-keyed.json');
+  const plain = path('people-plain.json');
+  const encode = async (schema: string, input: string, output: string): Promise<void> => {
+    const result = await runCli(['encode', '--schema', schema, '--secret-file', path('people.key'), '--in', input, '--out', output]);
+    expect(result.code, result.stderr).toBe(0);
+  };
+
+  beforeAll(async () => {
+    writeFileSync(keyed, JSON.stringify({ ...SCHEMA, blocking: { signature: { givenName: 'given_name', surname: 'surname', birthYear: 'date_of_birth', zip: 'zip' } } }));
+    writeFileSync(plain, JSON.stringify(SCHEMA));
+    // A fixed secret keeps the scores, and so the counts, the same from run to run.
+    writeFileSync(path('people.key'), `${'5a'.repeat(32)}\n`);
+    const csv = (rows: string[][]): string => `given_name,surname,date_of_birth,city,zip\n${rows.map((row) => row.join(',')).join('\n')}\n`;
+    // Registry: 400 people with a ZIP each. Requests: 120 of them with one swapped pair of letters
+    // (never the first letter, so the given-name initial and ZIP block still holds every true
+    // pair), then 60 people from elsewhere.
+    const registry = people(400, 5).map((row, i) => [...row, String(60000 + (i % 37))]);
+    const requests = [...registry.slice(0, 120).map((row, i) => [...typoVariant(row.slice(0, 4), i), row[4]]), ...people(60, 77).map((row) => [...row, '99999'])];
+    writeFileSync(path('registry.csv'), csv(registry));
+    writeFileSync(path('requests.csv'), csv(requests));
+    await encode(keyed, path('registry.csv'), path('registry-keyed.arrow'));
+    await encode(keyed, path('requests.csv'), path('requests-keyed.arrow'));
+    await encode(plain, path('requests.csv'), path('requests-plain.arrow'));
+  }, 60_000);
+
+  it('gives the same count as all pairs, with far fewer comparisons, and says so', () => {
+    // At 0.85 no two different people in this small vocabulary score as a pair (at 0.75 namesakes
+    // do, and signature blocking rightly never compares them), so the counts must agree.
+    const args = [path('requests-keyed.arrow'), path('registry-keyed.arrow'), '--threshold', '0.85', '--json'];
+    const all = json(runMatchCli([...args, '--blocking', 'none']).stdout);
+    const run = runMatchCli([...args, '--blocking', 'signature']);
+    expect(run.status, run.stderr).toBe(0);
+    const signature = json(run.stdout);
+    expect(all.count).toBeGreaterThanOrEqual(110);
+    expect(signature.count).toBe(all.count);
+    const blocking = signature.blocking as { method: string; pairsTotal: number; pairsCompared: number; reductionRatio: number };
+    expect(blocking).toMatchObject({ method: 'signature', pairsTotal: 180 * 400 });
+    expect(blocking.pairsCompared).toBeLessThan(blocking.pairsTotal / 5);
+    expect(blocking.reductionRatio).toBeCloseTo(1 - blocking.pairsCompared / blocking.pairsTotal, 12);
+    const human = runMatchCli([path('requests-keyed.arrow'), path('registry-keyed.arrow'), '--threshold', '0.85', '--blocking', 'signature']);
+    expect(human.stdout).toMatch(/comparisons: [\d,]+ of 72,000 pairs \(keyed signature blocking, reduction ratio 0\.\d+\)/);
+  });
+
+  it('refuses a file encoded without the blocking section', () => {
+    const run = runMatchCli([path('requests-plain.arrow'), path('registry-keyed.arrow'), '--threshold', '0.75', '--blocking', 'signature']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/requests-plain\.arrow: carries no signature block keys/);
+  });
+
+  it('documents the method in --help', () => {
+    const help = runMatchCli(['--help']);
+    expect(help.stdout).toMatch(/--blocking <method>[\s\S]*"signature"/);
+    expect(help.stdout).toMatch(/signature {2}only pairs sharing a block key/);
   });
 });

@@ -78,6 +78,42 @@ describe('native schema', () => {
   });
 });
 
+describe('native schema: keyed signature blocking', () => {
+  const withBlocking = JSON.parse(readFileSync(new URL('../docs/examples/taxpayer-signature-schema.json', import.meta.url), 'utf8')) as Json;
+  type Blocking = { blocking: { signature: Record<string, unknown> } };
+  const changed = (change: (schema: Blocking & Record<string, unknown>) => void): Json => {
+    const copy = structuredClone(withBlocking) as Blocking & Record<string, unknown>;
+    change(copy);
+    return copy as unknown as Json;
+  };
+
+  it('compiles the documented example: each role names a plan field', () => {
+    const plan = compileSchema(withBlocking);
+    expect(plan.blocking).toEqual({ method: 'signature', fields: { givenName: 0, surname: 1, birthYear: 2, zip: 6 } });
+    expect(compileSchema(taxpayer).blocking).toBeNull();
+  });
+
+  it('is part of the fingerprint, so both custodians must agree on it', () => {
+    expect(compileSchema(withBlocking).fingerprint).not.toBe(compileSchema(taxpayer).fingerprint);
+    const otherZip = changed((s) => (s.blocking.signature.zip = 'state'));
+    expect(compileSchema(otherZip).fingerprint).not.toBe(compileSchema(withBlocking).fingerprint);
+  });
+
+  const invalid: [string, (schema: Blocking & Record<string, unknown>) => void, string][] = [
+    ['not an object', (s) => ((s as Record<string, unknown>).blocking = 'signature'), '$.blocking: must be an object'],
+    ['unknown method', (s) => ((s.blocking as Record<string, unknown>).lsh = {}), '$.blocking.lsh: unknown key (allowed: signature)'],
+    ['no method', (s) => ((s as Record<string, unknown>).blocking = {}), '$.blocking: must name a blocking method'],
+    ['unknown role', (s) => (s.blocking.signature.middleName = 'given_name'), '$.blocking.signature.middleName: unknown key'],
+    ['missing role', (s) => delete s.blocking.signature.zip, '$.blocking.signature.zip: is required'],
+    ['role not a string', (s) => (s.blocking.signature.surname = 3), '$.blocking.signature.surname: must be a string'],
+    ['field not in the schema', (s) => (s.blocking.signature.surname = 'last_name'), '$.blocking.signature.surname: names no field of this schema ("last_name")'],
+    ['birth year from a non-date field', (s) => (s.blocking.signature.birthYear = 'zip'), '$.blocking.signature.birthYear: must name a field with "normalise": "date"'],
+  ];
+  it.each(invalid)('rejects %s, naming the JSON path', (_name, change, message) => {
+    expect(() => compileSchema(changed(change))).toThrow(message);
+  });
+});
+
 describe('clkhash schema import', () => {
   const base = {
     version: 3,
@@ -95,6 +131,7 @@ describe('clkhash schema import', () => {
   it('keeps key slots for ignored features and reads bitsPerFeature', () => {
     const plan = compileSchema(base as unknown as Json);
     expect(plan.dialect).toBe('clkhash-v3');
+    expect(plan.blocking).toBeNull();
     expect(plan.kdf.slots).toBe(2);
     expect(plan.fields[0].keySlot).toBe(1);
     expect(plan.fields[0].bits).toEqual({ perField: 100 });

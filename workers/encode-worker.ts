@@ -1,18 +1,25 @@
 // Piscina worker: parses a batch of CSV records (or takes pre-split columns) and encodes each
-// record into a CLK. Its default export is the task handler; setup arrives as workerData.
+// record into a CLK, plus its block keys when the schema asks for them. Its default export is the
+// task handler; setup arrives as workerData.
 import { Piscina } from 'piscina';
+import { SIGNATURE_ROW_BYTES, signatureRecordKeyer } from '../src/blocking/signature.js';
 import { parseCsvBatch } from '../src/csv/parse.js';
 import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from '../src/encode-messages.js';
 import { recordEncoder } from '../src/encoder.js';
 
 const setup = Piscina.workerData as EncodeWorkerSetup;
 const encoder = recordEncoder(setup.plan, setup.keys, setup.hardeningKey);
+const blockKeyer = setup.blockingKey === null ? null : signatureRecordKeyer(setup.plan, setup.blockingKey);
+// The keyer holds its own keyed HMAC state; this thread's copy of the key is no longer needed.
+setup.blockingKey?.fill(0);
+const keyBytes = blockKeyer === null ? 0 : SIGNATURE_ROW_BYTES;
 const fieldCount = setup.plan.fields.length;
 
 /** Grows the output as records arrive, since blank lines and failures make counts uncertain. */
 class ResultBuilder {
   private clks: Uint8Array;
   private popcounts: Uint16Array;
+  private blockKeys: Uint8Array;
   private count = 0;
   readonly ids: string[] | null;
   readonly failures: RecordFailure[] = [];
@@ -20,6 +27,7 @@ class ResultBuilder {
   constructor(capacity: number, withIds: boolean) {
     this.clks = new Uint8Array(capacity * encoder.width);
     this.popcounts = new Uint16Array(capacity);
+    this.blockKeys = new Uint8Array(capacity * keyBytes);
     this.ids = withIds ? [] : null;
   }
 
@@ -30,6 +38,7 @@ class ResultBuilder {
       this.failures.push({ where: where(), message: `field ${result.field}: ${result.reason}` });
       return;
     }
+    blockKeyer?.(values, this.blockKeys, this.count * keyBytes);
     this.popcounts[this.count++] = result;
     if (this.ids && id !== undefined) this.ids.push(id);
   }
@@ -39,14 +48,18 @@ class ResultBuilder {
     clks.set(this.clks);
     const popcounts = new Uint16Array(clks.length / encoder.width);
     popcounts.set(this.popcounts);
+    const blockKeys = new Uint8Array(popcounts.length * keyBytes);
+    blockKeys.set(this.blockKeys);
     this.clks = clks;
     this.popcounts = popcounts;
+    this.blockKeys = blockKeys;
   }
 
   finish(): EncodeResult {
     return {
       clks: this.clks.slice(0, this.count * encoder.width),
       popcounts: this.popcounts.slice(0, this.count),
+      blockKeys: blockKeyer === null ? null : this.blockKeys.slice(0, this.count * keyBytes),
       ids: this.ids,
       failures: this.failures,
     };

@@ -31,6 +31,9 @@ export function fileStatistics(file: EncodedFile): FileStatistics {
 export function fileWarnings(file: EncodedFile): string[] {
   if (file.metadata === null) return ['no metadata (clkhash JSON): hardening and secret cannot be checked'];
   const warnings = encodingRisks({ hardening: file.metadata.hardening, popcounts: file.popcounts, filterBits: file.filterBits });
+  if (file.metadata.blocking) {
+    warnings.push('carries keyed block keys: the linkage unit cannot read the values behind them, but learns which records share a block and how large each block is');
+  }
   if (file.metadata.secretSource === 'other') {
     warnings.push('the secret was not made by keygen: a guessable passphrase can be tested offline against the key check value');
   }
@@ -48,7 +51,8 @@ export function inspectCommand(): Command {
         const stats = fileStatistics(file);
         const warnings = fileWarnings(file);
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ file: path, format: file.format, hasIds: file.ids !== null, metadata: file.metadata, ...stats, warnings })}\n`);
+          // metadata.blocking names the scheme and rules only; key values are never printed.
+          process.stdout.write(`${JSON.stringify({ file: path, format: file.format, hasIds: file.ids !== null, hasBlockKeys: file.blockKeys !== null, metadata: file.metadata, ...stats, warnings })}\n`);
           return;
         }
         const lines = [
@@ -65,6 +69,7 @@ export function inspectCommand(): Command {
             `schema            ${file.metadata.schemaFingerprint}`,
             `key check value   ${file.metadata.keyCheck}`,
             `hardening         ${file.metadata.hardening}`,
+            `block keys        ${file.metadata.blocking ? `${file.metadata.blocking.scheme} (rules: ${file.metadata.blocking.rules.join(', ')})` : 'none'}`,
           );
         } else {
           lines.push('metadata          none (clkhash JSON): schema and secret cannot be checked');

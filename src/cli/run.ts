@@ -3,6 +3,15 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { UserError } from '../errors.js';
 
+/** A number from the command line; anything else, or a value outside the range, is a user error. */
+export function numberIn(name: string, text: string, test: (value: number) => boolean, range: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || !test(value)) {
+    throw new UserError(`${name} must be ${range}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
 /** Wraps a command action so that a UserError prints `blindlink: <message>` and sets the exit code. */
 export function action<Args extends unknown[]>(run: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
   return async (...args: Args) => {

@@ -1,5 +1,6 @@
 // Reads and writes encoded files: Arrow IPC (`clk` FixedSizeBinary(l/8), `popcount` Uint16,
-// optional `id` Utf8, blindlink metadata) per DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
+// optional `block_keys` FixedSizeBinary(8 per rule) and `id` Utf8, blindlink metadata) per
+// DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   Field,
@@ -17,6 +18,7 @@ import {
   type Data,
 } from 'apache-arrow';
 import { popcounts as computePopcounts } from '../bits.js';
+import { SIGNATURE_BYTES } from '../blocking/signature.js';
 import { UserError } from '../errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
 
@@ -36,6 +38,17 @@ export interface EncodingMetadata {
    * that a passphrase could be guessed offline against the key check value.
    */
   secretSource?: 'keygen' | 'other';
+  /**
+   * Present when the file carries keyed block keys (column `block_keys`, one 8-byte slot per
+   * rule): the scheme they follow and the rule ids in slot order. Never any key value.
+   */
+  blocking?: BlockingMetadata;
+}
+
+export interface BlockingMetadata {
+  /** e.g. 'signature-v1' (SIGNATURE_SCHEME). */
+  scheme: string;
+  rules: string[];
 }
 
 export interface EncodedFile {
@@ -45,6 +58,8 @@ export interface EncodedFile {
   /** `count * filterBits / 8` contiguous bytes, one filter after another. */
   clks: Uint8Array;
   popcounts: Uint16Array;
+  /** Keyed block keys, `count * blockKeyBytes` bytes (in the same kind of buffer as `clks`), or null. */
+  blockKeys: Uint8Array | null;
   ids: string[] | null;
   /** null for clkhash JSON, which carries no metadata. */
   metadata: EncodingMetadata | null;
@@ -54,6 +69,8 @@ export interface EncodedFile {
 export interface EncodedBatch {
   clks: Uint8Array;
   popcounts: Uint16Array;
+  /** Required (8 bytes per rule and record) exactly when the metadata has `blocking`. */
+  blockKeys?: Uint8Array | null;
   ids: string[] | null;
 }
 
@@ -66,27 +83,44 @@ const METADATA_KEYS = {
   hardening: 'blindlink.hardening',
   secretSource: 'blindlink.secret_source',
 } as const;
+/** The block-key scheme, and its rule ids joined by commas. */
+const BLOCKING_KEY = 'blindlink.blocking';
+const BLOCKING_RULES_KEY = 'blindlink.blocking_rules';
+
+/** Bytes per record of the `block_keys` column for these rules. */
+export function blockKeyBytes(blocking: BlockingMetadata): number {
+  return blocking.rules.length * SIGNATURE_BYTES;
+}
 
 function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMetadata): Schema {
   const fields: Field[] = [
     new Field('clk', new FixedSizeBinary(filterBits / 8), false),
     new Field('popcount', new Uint16(), false),
   ];
+  if (metadata.blocking) fields.push(new Field('block_keys', new FixedSizeBinary(blockKeyBytes(metadata.blocking)), false));
   if (withIds) fields.push(new Field('id', new Utf8(), false));
   const entries = new Map<string, string>();
   for (const [key, name] of Object.entries(METADATA_KEYS)) {
-    const value = metadata[key as keyof EncodingMetadata];
+    const value = metadata[key as keyof typeof METADATA_KEYS];
     if (value !== undefined) entries.set(name, String(value));
+  }
+  if (metadata.blocking) {
+    entries.set(BLOCKING_KEY, metadata.blocking.scheme);
+    entries.set(BLOCKING_RULES_KEY, metadata.blocking.rules.join(','));
   }
   return new Schema(fields, entries);
 }
 
-function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number): RecordBatch {
+function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number, keyWidth: number): RecordBatch {
   const length = batch.popcounts.length;
   const children: Data[] = [
     makeData({ type: new FixedSizeBinary(width), length, nullCount: 0, data: batch.clks }),
     makeData({ type: new Uint16(), length, nullCount: 0, data: batch.popcounts }),
   ];
+  if (keyWidth > 0) {
+    if (!batch.blockKeys || batch.blockKeys.length !== length * keyWidth) throw new RangeError(`a batch of ${length} records needs ${length * keyWidth} bytes of block keys`);
+    children.push(makeData({ type: new FixedSizeBinary(keyWidth), length, nullCount: 0, data: batch.blockKeys }));
+  }
   if (batch.ids) children.push(vectorFromArray(batch.ids, new Utf8()).data[0]);
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children }));
 }
@@ -109,7 +143,11 @@ export async function writeEncodedBatches(
   filterBits: number,
   metadata: EncodingMetadata,
 ): Promise<void> {
-  if (path.toLowerCase().endsWith('.json')) return writeClkJson(path, batches, filterBits);
+  if (path.toLowerCase().endsWith('.json')) {
+    // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
+    if (metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
+    return writeClkJson(path, batches, filterBits);
+  }
   const withIds = batches.length > 0 && batches[0].ids !== null;
   const schema = arrowSchema(filterBits, withIds, metadata);
   await writeAtomically(path, async (out) => {
@@ -126,7 +164,7 @@ export async function writeEncodedBatches(
     });
     writer.reset(undefined, schema);
     for (const batch of batches) {
-      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8));
+      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8, metadata.blocking ? blockKeyBytes(metadata.blocking) : 0));
     }
     writer.finish();
     await piped;
@@ -213,6 +251,7 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
     count: clkList.length,
     clks,
     popcounts: computePopcounts(clks, width),
+    blockKeys: null,
     ids: null,
     metadata: null,
     format: 'clkhash-json',
@@ -250,9 +289,12 @@ async function readArrow(path: string, handle: FileHandle, shared: boolean): Pro
     throw new UserError(`${path}: column 'id' must be Utf8, found ${String(idField.type)}`);
   }
   const width = (clkField.type as FixedSizeBinary).byteWidth;
+  const blocking = blockingMetadata(path, schema);
+  const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
   let capacity = Number.isSafeInteger(declared) && declared > 0 ? declared : 1 << 16;
   let clks = allocate(capacity * width, shared);
+  let blockKeys = allocate(capacity * keyWidth, shared);
   const stored: number[] = [];
   const ids: string[] | null = idField ? [] : null;
   let count = 0;
@@ -263,6 +305,9 @@ async function readArrow(path: string, handle: FileHandle, shared: boolean): Pro
         const grown = allocate(capacity * width, shared);
         grown.set(clks.subarray(0, count * width));
         clks = grown;
+        const grownKeys = allocate(capacity * keyWidth, shared);
+        grownKeys.set(blockKeys.subarray(0, count * keyWidth));
+        blockKeys = grownKeys;
       }
       const column = batch.getChild('clk');
       const popcountColumn = batch.getChild('popcount');
@@ -272,6 +317,17 @@ async function readArrow(path: string, handle: FileHandle, shared: boolean): Pro
         if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
         clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
         row += data.length;
+      }
+      if (keyWidth > 0) {
+        const keyColumn = batch.getChild('block_keys');
+        if (!keyColumn) throw new UserError(`${path}: a record batch lacks the 'block_keys' column`);
+        let keyRow = count;
+        for (const data of keyColumn.data) {
+          if (data.nullCount > 0) throw new UserError(`${path}: column 'block_keys' has null values`);
+          blockKeys.set(data.values.subarray(data.offset * keyWidth, (data.offset + data.length) * keyWidth), keyRow * keyWidth);
+          keyRow += data.length;
+        }
+        if (keyRow !== row) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
       }
       for (const value of popcountColumn) stored.push(Number(value));
       if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
@@ -295,14 +351,36 @@ async function readArrow(path: string, handle: FileHandle, shared: boolean): Pro
     count,
     clks,
     popcounts,
+    blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
     ids,
-    metadata: parseMetadata(path, schema.metadata, width * 8, count),
+    metadata: parseMetadata(path, schema.metadata, width * 8, count, blocking),
     format: 'arrow',
   };
 }
 
-function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, count: number): EncodingMetadata | null {
+/**
+ * The block-key column's scheme and rules, checked against the column: a column without the
+ * metadata (or the reverse), or of the wrong type or width, is an error rather than keys read wrong.
+ */
+function blockingMetadata(path: string, schema: Schema): BlockingMetadata | null {
+  const field = schema.fields.find((f) => f.name === 'block_keys');
+  const scheme = schema.metadata.get(BLOCKING_KEY);
+  if (field === undefined && scheme === undefined) return null;
+  if (field === undefined) throw new UserError(`${path}: metadata ${BLOCKING_KEY} says ${scheme} block keys, but there is no 'block_keys' column`);
+  if (scheme === undefined) throw new UserError(`${path}: column 'block_keys' without ${BLOCKING_KEY} metadata`);
+  const rules = schema.metadata.get(BLOCKING_RULES_KEY);
+  if (rules === undefined || rules === '') throw new UserError(`${path}: metadata field ${BLOCKING_RULES_KEY} is missing`);
+  const blocking = { scheme, rules: rules.split(',') };
+  const expected = blockKeyBytes(blocking);
+  if (field.type.typeId !== Type.FixedSizeBinary || (field.type as FixedSizeBinary).byteWidth !== expected) {
+    throw new UserError(`${path}: column 'block_keys' must be FixedSizeBinary(${expected}) for ${blocking.rules.length} rules, found ${String(field.type)}`);
+  }
+  return blocking;
+}
+
+function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, count: number, blocking: BlockingMetadata | null): EncodingMetadata | null {
   const version = raw.get(METADATA_KEYS.blindlinkVersion);
+  if (version === undefined && blocking !== null) throw new UserError(`${path}: block keys without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
   if (version === undefined) return null;
   const get = (name: string): string => {
     const value = raw.get(name);
@@ -319,6 +397,7 @@ function parseMetadata(path: string, raw: Map<string, string>, filterBits: numbe
   };
   const source = raw.get(METADATA_KEYS.secretSource);
   if (source === 'keygen' || source === 'other') metadata.secretSource = source;
+  if (blocking !== null) metadata.blocking = blocking;
   if (metadata.filterBits !== filterBits) {
     throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
   }

@@ -9,11 +9,13 @@ import { release, type MatchReport, type RevealMode } from '../reveal/release.js
 import { greedySolve } from '../solve/greedy.js';
 import { findCandidates } from './candidates.js';
 import { blockedCandidates, chooseBlocking } from '../blocking/blocked-candidates.js';
+import { signatureCandidates } from '../blocking/signature-join.js';
 import type { BlockingSummary } from '../reveal/release.js';
 import { chooseThreshold } from './auto-threshold.js';
-import { checkCompatible } from './compatibility.js';
+import { checkCompatible, signatureKeys } from './compatibility.js';
 
-export type BlockingChoice = 'auto' | 'lsh' | 'none';
+export const BLOCKING_CHOICES = ['auto', 'lsh', 'signature', 'none'] as const;
+export type BlockingChoice = (typeof BLOCKING_CHOICES)[number];
 
 export interface MatchOptions {
   a: string;
@@ -25,7 +27,10 @@ export interface MatchOptions {
   /** Pairs CSV path; pairs mode only. */
   out?: string;
   workers: number;
-  /** Candidate generation: all pairs, Hamming LSH on the encodings, or auto (by input size). */
+  /**
+   * Candidate generation: all pairs, Hamming LSH on the encodings, keyed signature blocks carried
+   * in both files, or auto (all pairs or LSH by input size; never signature, which must be asked for).
+   */
   blocking?: BlockingChoice;
   maxCandidates?: number;
   warn: (message: string) => void;
@@ -35,7 +40,13 @@ export interface MatchOptions {
 /** Runs a match; the caller has validated the options' ranges. */
 export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   if (options.out !== undefined) await assertWritable(options.out);
-  const [a, b]: EncodedFile[] = await Promise.all([readEncodedFile(options.a), readEncodedFile(options.b)]);
+  // Shared buffers cost nothing more to allocate, and LSH blocking then reads the filters in place
+  // instead of copying gigabytes into shared memory for its workers.
+  const [a, b]: EncodedFile[] = await Promise.all([readEncodedFile(options.a, { shared: true }), readEncodedFile(options.b, { shared: true })]);
+  const method = (options.blocking ?? 'auto') === 'auto' ? chooseBlocking(a.count, b.count) : (options.blocking as Exclude<BlockingChoice, 'auto'>);
+  // Before the fingerprint check: a file without keys also has a different schema, and "no block
+  // keys" is the message the user can act on.
+  const keys = method === 'signature' ? signatureKeys(a, b) : null;
   for (const warning of checkCompatible(a, b)) options.warn(warning);
   if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
   const set = (f: EncodedFile) => ({ filterBits: f.filterBits, count: f.count, clks: f.clks });
@@ -49,7 +60,6 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   } else {
     threshold = options.threshold;
   }
-  const method = (options.blocking ?? 'auto') === 'auto' ? chooseBlocking(a.count, b.count) : (options.blocking as 'none' | 'lsh');
   const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
   const search = { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
   let candidates;
@@ -58,9 +68,16 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
     const blocked = await blockedCandidates(set(a), set(b), search);
     candidates = blocked;
     blocking = { method, pairsTotal: blocked.pairsTotal, pairsCompared: blocked.pairsCompared, reductionRatio: blocked.reductionRatio };
+  } else if (keys !== null) {
+    options.progress?.('comparing pairs that share a block');
+    // The popcounts come along: the reader computed and checked them, and they save a pass over the filters.
+    const withPopcounts = (f: EncodedFile) => ({ ...set(f), popcounts: f.popcounts });
+    const blocked = signatureCandidates(withPopcounts(a), withPopcounts(b), keys.keysA, keys.keysB, { threshold, maxCandidates: options.maxCandidates });
+    candidates = blocked;
+    blocking = { method: 'signature', pairsTotal: blocked.pairsTotal, pairsCompared: blocked.pairsCompared, reductionRatio: blocked.reductionRatio };
   } else {
     candidates = await findCandidates(set(a), set(b), search);
-    blocking = { method, pairsTotal: candidates.pairsTotal, pairsCompared: candidates.pairsScanned, reductionRatio: 1 - candidates.pairsScanned / Math.max(1, candidates.pairsTotal) };
+    blocking = { method: 'none', pairsTotal: candidates.pairsTotal, pairsCompared: candidates.pairsScanned, reductionRatio: 1 - candidates.pairsScanned / Math.max(1, candidates.pairsTotal) };
   }
   const matching = greedySolve(candidates, a.count, b.count);
   if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);

@@ -16,7 +16,7 @@ export interface InputSummary {
 
 /** How candidates were found: sizes the linkage unit knows anyway, so releasing them costs nothing. */
 export interface BlockingSummary {
-  method: 'none' | 'lsh';
+  method: 'none' | 'lsh' | 'signature';
   pairsTotal: number;
   /** Pairs whose exact Dice was computed. */
   pairsCompared: number;
@@ -93,7 +93,7 @@ export function formatReport(report: MatchReport): string {
   }
   if (report.blocking !== undefined) {
     const { method, pairsCompared, pairsTotal, reductionRatio } = report.blocking;
-    const how = method === 'lsh' ? 'Hamming LSH blocking' : 'all pairs, popcount bound';
+    const how = method === 'lsh' ? 'Hamming LSH blocking' : method === 'signature' ? 'keyed signature blocking' : 'all pairs, popcount bound';
     lines.push(`comparisons: ${pairsCompared.toLocaleString('en-US')} of ${pairsTotal.toLocaleString('en-US')} pairs (${how}, reduction ratio ${reductionRatio.toFixed(6)})`);
   }
   if (report.out !== undefined) lines.push(`pairs written to ${report.out}`);

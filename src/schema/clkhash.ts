@@ -51,6 +51,8 @@ export function clkhashPlan(schema: JsonObject, fingerprint: string): EncodingPl
     hardening: { ...NO_HARDENING, xorFolds },
     kdf,
     fields,
+    // clkhash's schema has no place for block keys.
+    blocking: null,
     fingerprint,
   };
 }

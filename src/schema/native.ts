@@ -1,9 +1,10 @@
 // blindlink's own linkage schema ("blindlink": 1): per-field normaliser, tokeniser, bit budget,
-// missing-value rule and weight; global filter length, token hash and HKDF parameters.
+// missing-value rule and weight; global filter length, token hash and HKDF parameters; optional
+// keyed signature blocking.
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type { NormaliserName } from '../normalise/index.js';
 import { NO_HARDENING } from '../harden.js';
-import type { BitBudget, EncodingPlan, FieldPlan, Hardening, TokenHash, Tokeniser } from '../types.js';
+import type { BitBudget, EncodingPlan, FieldPlan, Hardening, SignatureBlockingPlan, SignatureRole, TokenHash, Tokeniser } from '../types.js';
 import {
   array,
   base64,
@@ -25,7 +26,7 @@ const DEFAULT_SALT = utf8ToBytes('blindlink linkage schema v1');
 const DEFAULT_INFO = utf8ToBytes('blindlink field keys');
 
 export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPlan {
-  onlyKeys(schema, ['blindlink', 'description', 'filter', 'kdf', 'hardening', 'fields'], '$');
+  onlyKeys(schema, ['blindlink', 'description', 'filter', 'kdf', 'hardening', 'fields', 'blocking'], '$');
   integer(schema.blindlink, '$.blindlink', 1, 1);
   const filter = object(schema.filter ?? {}, '$.filter');
   onlyKeys(filter, ['bits', 'hash'], '$.filter');
@@ -55,7 +56,40 @@ export function nativePlan(schema: JsonObject, fingerprint: string): EncodingPla
     hardening: steps,
     kdf: keyDerivation(schema.kdf, fields.length),
     fields,
+    blocking: schema.blocking === undefined ? null : blocking(schema.blocking, fields),
     fingerprint,
+  };
+}
+
+const SIGNATURE_ROLES: readonly SignatureRole[] = ['givenName', 'surname', 'birthYear', 'zip'];
+
+/**
+ * `"blocking": {"signature": {"givenName": f, "surname": f, "birthYear": f, "zip": f}}`: which
+ * field each part of the signature rules reads. All four are required, so two custodians cannot
+ * silently disagree on a rule's inputs; the section is part of the fingerprint like the rest.
+ */
+function blocking(value: Json, fields: readonly FieldPlan[]): SignatureBlockingPlan {
+  const spec = object(value, '$.blocking');
+  onlyKeys(spec, ['signature'], '$.blocking');
+  if (spec.signature === undefined) throw new SchemaError('$.blocking', 'must name a blocking method: "signature"');
+  const path = '$.blocking.signature';
+  const roles = object(spec.signature, path);
+  onlyKeys(roles, SIGNATURE_ROLES, path);
+  const indexOf = (role: SignatureRole): number => {
+    if (roles[role] === undefined) throw new SchemaError(`${path}.${role}`, `is required (the field the rules read as ${role})`);
+    const name = string(roles[role], `${path}.${role}`);
+    const index = fields.findIndex((field) => field.name === name);
+    if (index < 0) throw new SchemaError(`${path}.${role}`, `names no field of this schema ("${name}")`);
+    const prepare = fields[index].prepare;
+    // The birth year is read from the canonical YYYYMMDD that the date normaliser writes.
+    if (role === 'birthYear' && (prepare.type !== 'normalise' || prepare.normaliser !== 'date')) {
+      throw new SchemaError(`${path}.${role}`, `must name a field with "normalise": "date" ("${name}" is not one)`);
+    }
+    return index;
+  };
+  return {
+    method: 'signature',
+    fields: { givenName: indexOf('givenName'), surname: indexOf('surname'), birthYear: indexOf('birthYear'), zip: indexOf('zip') },
   };
 }
 
