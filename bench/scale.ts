@@ -3,7 +3,10 @@
 // all-pairs on a subsample, and optionally time blocked matching on registry prefixes (--sizes) for
 // the cost model in docs/SCALING.md.
 // Run: npm run build && node dist/bench/scale.js [--registry 10000000] [--requests 1280000] [--dir D]
-//        [--phase all|synth|encode|match|subsample|sizes] [--sizes 1000000,3000000]
+//        [--phase all|synth|encode|match|subsample|sizes|signature] [--sizes 1000000,3000000]
+//        [--signature-threshold 0.8]
+// `--phase signature` (never part of all) encodes both sides again with the signature-blocking
+// example schema and matches them with --blocking signature, for comparison with LSH.
 // Each phase runs as a child under /usr/bin/time, so its wall time and peak RSS are its own.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +31,7 @@ interface Flags {
   sizes: number[];
   subsampleRegistry: number;
   subsampleRequests: number;
+  signatureThreshold: number;
   phase: string;
 }
 
@@ -46,6 +50,7 @@ function parseFlags(argv: string[]): Flags {
     sizes: get('sizes', '').split(',').filter((s) => s !== '').map(Number),
     subsampleRegistry: Number(get('subsample-registry', '1000000')),
     subsampleRequests: Number(get('subsample-requests', '100000')),
+    signatureThreshold: Number(get('signature-threshold', '0.8')),
     phase: get('phase', 'all'),
   };
 }
@@ -172,6 +177,15 @@ async function main(): Promise<void> {
   }
   if (wants('subsample')) step('subsample', childArgs('subsample-child'));
   if (flags.sizes.length > 0 && (flags.phase === 'all' || flags.phase === 'sizes')) step('sizes', childArgs('sizes-child'));
+  if (flags.phase === 'signature') {
+    const signatureSchema = packagePath('docs/examples/taxpayer-signature-schema.json');
+    for (const name of ['registry', 'requests']) {
+      step(`encode-signature-${name}`, [cli, 'encode', '--schema', signatureSchema, '--secret-file', secret, '--in', join(flags.dir, `${name}.csv`), '--out', join(flags.dir, `${name}-signature.arrow`), '--workers', String(flags.workers)]);
+    }
+    step('match-signature', [cli, 'match', join(flags.dir, 'requests-signature.arrow'), join(flags.dir, 'registry-signature.arrow'), '--threshold', String(flags.signatureThreshold), '--blocking', 'signature', '--workers', String(flags.workers), '--json']);
+  }
+  // The true overlap, to set each released count against.
+  report.trueLinks = readFileSync(join(flags.dir, 'truth.csv'), 'utf8').trim().split('\n').length - 1;
   const seconds = (name: string): number => (report[name] as { seconds?: number } | undefined)?.seconds ?? Number.NaN;
   report.encodePlusMatchSeconds = seconds('encode-registry') + seconds('encode-requests') + seconds('match');
   report.endLoad = load();

@@ -107,9 +107,14 @@ describe('blindlink match: reveal modes', () => {
     expect(lsh.count).toBe(all.count);
     expect(all.blocking).toMatchObject({ method: 'none', pairsTotal: 40_000 });
     expect(lsh.blocking).toMatchObject({ method: 'lsh', pairsTotal: 40_000 });
-    expect((lsh.blocking as { pairsCompared: number }).pairsCompared).toBeLessThan(40_000);
+    const blocking = lsh.blocking as { pairsCompared: number; lsh: { bitsPerTable: number; tables: number; predictedCompleteness: number } };
+    expect(blocking.pairsCompared).toBeLessThan(40_000);
+    // The plan is reported: K, L and the completeness it promises at the threshold (default target 0.99).
+    expect(blocking.lsh.bitsPerTable).toBeGreaterThan(0);
+    expect(blocking.lsh.tables).toBeGreaterThan(0);
+    expect(blocking.lsh.predictedCompleteness).toBeGreaterThanOrEqual(0.99);
     const human = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--blocking', 'lsh']);
-    expect(human.stdout).toMatch(/comparisons: [\d,]+ of 40,000 pairs \(Hamming LSH blocking, reduction ratio 0\.\d+\)/);
+    expect(human.stdout).toMatch(/comparisons: [\d,]+ of 40,000 pairs \(Hamming LSH blocking, K = \d+, L = \d+, predicted completeness at the threshold 0\.99\d+, reduction ratio 0\.\d+\)/);
   });
 
   it('noisy-count states mechanism and epsilon and needs a positive epsilon', () => {

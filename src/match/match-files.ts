@@ -67,7 +67,14 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   if (method === 'lsh') {
     const blocked = await blockedCandidates(set(a), set(b), search);
     candidates = blocked;
-    blocking = { method, pairsTotal: blocked.pairsTotal, pairsCompared: blocked.pairsCompared, reductionRatio: blocked.reductionRatio };
+    const { bitsPerTable, tables, predictedCompleteness } = blocked.plan;
+    blocking = {
+      method,
+      pairsTotal: blocked.pairsTotal,
+      pairsCompared: blocked.pairsCompared,
+      reductionRatio: blocked.reductionRatio,
+      lsh: { bitsPerTable, tables, predictedCompleteness },
+    };
   } else if (keys !== null) {
     options.progress?.('comparing pairs that share a block');
     // The popcounts come along: the reader computed and checked them, and they save a pass over the filters.

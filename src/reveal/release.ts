@@ -22,6 +22,8 @@ export interface BlockingSummary {
   pairsCompared: number;
   /** 1 - compared / total. */
   reductionRatio: number;
+  /** LSH only: bits per table (K), tables (L), and the completeness the plan promises at the threshold. */
+  lsh?: { bitsPerTable: number; tables: number; predictedCompleteness: number };
 }
 
 /** The one object `match --json` prints. */
@@ -93,7 +95,13 @@ export function formatReport(report: MatchReport): string {
   }
   if (report.blocking !== undefined) {
     const { method, pairsCompared, pairsTotal, reductionRatio } = report.blocking;
-    const how = method === 'lsh' ? 'Hamming LSH blocking' : method === 'signature' ? 'keyed signature blocking' : 'all pairs, popcount bound';
+    const lsh = report.blocking.lsh;
+    const how =
+      method === 'lsh'
+        ? `Hamming LSH blocking${lsh === undefined ? '' : `, K = ${lsh.bitsPerTable}, L = ${lsh.tables}, predicted completeness at the threshold ${lsh.predictedCompleteness.toFixed(4)}`}`
+        : method === 'signature'
+          ? 'keyed signature blocking'
+          : 'all pairs, popcount bound';
     lines.push(`comparisons: ${pairsCompared.toLocaleString('en-US')} of ${pairsTotal.toLocaleString('en-US')} pairs (${how}, reduction ratio ${reductionRatio.toFixed(6)})`);
   }
   if (report.out !== undefined) lines.push(`pairs written to ${report.out}`);
