@@ -3,10 +3,11 @@
 // all-pairs on a subsample, and optionally time blocked matching on registry prefixes (--sizes) for
 // the cost model in docs/SCALING.md.
 // Run: npm run build && node dist/bench/scale.js [--registry 10000000] [--requests 1280000] [--dir D]
-//        [--phase all|synth|encode|match|subsample|sizes|signature] [--sizes 1000000,3000000]
+//        [--phase all|synth|encode|match|subsample|sizes|signature|plans] [--sizes 1000000,3000000]
 //        [--signature-threshold 0.8]
 // `--phase signature` (never part of all) encodes both sides again with the signature-blocking
-// example schema and matches them with --blocking signature, for comparison with LSH.
+// example schema and matches them with --blocking signature, for comparison with LSH; `--phase
+// plans` prints the LSH plan per threshold for the encoded files.
 // Each phase runs as a child under /usr/bin/time, so its wall time and peak RSS are its own.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockedCandidates } from '../src/blocking/blocked-candidates.js';
+import { lshPlanFor } from '../src/blocking/lsh-completeness.js';
 import { readEncodedFile } from '../src/io/encoded-file.js';
 import { findCandidates } from '../src/match/candidates.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
@@ -110,6 +112,17 @@ async function sizesPhase(): Promise<void> {
   process.stdout.write(JSON.stringify({ readSeconds, rows }) + '\n');
 }
 
+/** Phase `plans`: the LSH plan (K, L, predicted chance collisions) the matcher would pick per threshold. */
+async function plansPhase(): Promise<void> {
+  const requests = await readEncodedFile(join(flags.dir, 'requests.arrow'), { shared: true });
+  const registry = await readEncodedFile(join(flags.dir, 'registry.arrow'), { shared: true });
+  const rows = [0.75, 0.8, 0.82, 0.85, 0.9, 0.95].map((threshold) => {
+    const plan = lshPlanFor(requests, registry, { threshold });
+    return { threshold, bitsPerTable: plan.bitsPerTable, tables: plan.tables, collisionsPerProbe: plan.predictedCollisionsPerProbe, predictedCompleteness: plan.predictedCompleteness };
+  });
+  process.stdout.write(JSON.stringify({ plans: rows }, null, 2) + '\n');
+}
+
 /** Child phase: blocked against all-pairs on a registry × requests subsample. */
 async function subsamplePhase(): Promise<void> {
   const requests = prefix(await readEncodedFile(join(flags.dir, 'requests.arrow'), { shared: true }), flags.subsampleRequests);
@@ -147,6 +160,7 @@ async function subsamplePhase(): Promise<void> {
 
 async function main(): Promise<void> {
   if (flags.phase === 'sizes-child') return sizesPhase();
+  if (flags.phase === 'plans') return plansPhase();
   if (flags.phase === 'subsample-child') return subsamplePhase();
   mkdirSync(flags.dir, { recursive: true });
   const report: Record<string, unknown> = { flags, startLoad: load() };

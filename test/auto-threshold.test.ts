@@ -3,7 +3,8 @@
 // with the candidates findCandidates returns.
 import { describe, expect, it } from 'vitest';
 import { bestScores, candidatesAtOrAbove, mutualBestScores } from '../src/match/auto-best-scores.js';
-import { autoThreshold, binScores, chooseThreshold, otsuThreshold } from '../src/match/auto-threshold.js';
+import { assertAutoThresholdFeasible, autoThreshold, AUTO_THRESHOLD_MAX_PAIRS, binScores, chooseThreshold, otsuThreshold } from '../src/match/auto-threshold.js';
+import { UserError } from '../src/errors.js';
 import { findCandidates } from '../src/match/candidates.js';
 import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 
@@ -66,6 +67,15 @@ describe('autoThreshold', () => {
     expect(bins.counts[0]).toBe(1);
     expect(bins.counts[5]).toBe(1);
     expect(otsuThreshold(binScores([], 0.5))).toBeNull();
+  });
+});
+
+describe('--threshold auto on inputs too large to scan', () => {
+  it('is refused with a UserError that says what to give instead, above the pair limit only', () => {
+    expect(() => assertAutoThresholdFeasible(200_000, 20_000)).not.toThrow();
+    expect(() => assertAutoThresholdFeasible(AUTO_THRESHOLD_MAX_PAIRS, 1)).not.toThrow();
+    expect(() => assertAutoThresholdFeasible(1_280_000, 10_000_000)).toThrow(UserError);
+    expect(() => assertAutoThresholdFeasible(1_280_000, 10_000_000)).toThrow(/all 1\.28e\+13 pairs.*give --threshold T/);
   });
 });
 

@@ -2,6 +2,7 @@
 // upper mode, leftover records paired by chance a lower one, and the threshold goes in the valley
 // between. Alternatives (Otsu, minimum error, Gaussian mixture) stay for bench/quality.ts to compare.
 import { bestScores, candidatesAtOrAbove, mutualBestScores, type BestScores } from './auto-best-scores.js';
+import { UserError } from '../errors.js';
 import { findCandidates } from './candidates.js';
 import type { FilterSet } from './shared-filters.js';
 
@@ -452,6 +453,24 @@ export async function estimateFloor(a: FilterSet, b: FilterSet, workers: number)
   const rank = Math.max(0, Math.min(pairs - 1, Math.floor((1 - share) * pairs))) - (pairs - scores.length);
   const at = rank < 0 ? 0 : scores[Math.min(scores.length - 1, rank)];
   return Math.min(0.95, Math.max(0.3, Math.floor(at * 100 + 1e-9) / 100));
+}
+
+/**
+ * Most pairs `--threshold auto` will scan: its best scores come from every pair at the floor, with
+ * no blocking, so 2 × 10^10 pairs is a minute or two of kernel time on two cores. Above it the
+ * scan would run for hours (1.28 M × 10 M is 1.28 × 10^13 pairs).
+ */
+export const AUTO_THRESHOLD_MAX_PAIRS = 2e10;
+
+/** Refuses `--threshold auto` for inputs too large to scan in full, saying what to do instead. */
+export function assertAutoThresholdFeasible(countA: number, countB: number): void {
+  const pairs = countA * countB;
+  if (pairs <= AUTO_THRESHOLD_MAX_PAIRS) return;
+  throw new UserError(
+    `--threshold auto compares all ${pairs.toExponential(2)} pairs without blocking, which would take hours at this size ` +
+      `(limit ${AUTO_THRESHOLD_MAX_PAIRS.toExponential(0)}); give --threshold T instead, for example one that --threshold auto ` +
+      'chose on encodings of a sample of both sides, or one from docs/QUALITY.md for the example schemas',
+  );
 }
 
 /**

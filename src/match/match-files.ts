@@ -11,7 +11,7 @@ import { findCandidates } from './candidates.js';
 import { blockedCandidates, chooseBlocking } from '../blocking/blocked-candidates.js';
 import { signatureCandidates } from '../blocking/signature-join.js';
 import type { BlockingSummary } from '../reveal/release.js';
-import { chooseThreshold } from './auto-threshold.js';
+import { assertAutoThresholdFeasible, chooseThreshold } from './auto-threshold.js';
 import { checkCompatible, signatureKeys } from './compatibility.js';
 
 export const BLOCKING_CHOICES = ['auto', 'lsh', 'signature', 'none'] as const;
@@ -53,6 +53,7 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   let threshold: number;
   let thresholdChoice: { method: string; reason: string } | undefined;
   if (options.threshold === 'auto') {
+    assertAutoThresholdFeasible(a.count, b.count);
     options.progress?.('choosing a threshold from the score distribution');
     const choice = await chooseThreshold(set(a), set(b), { workers: options.workers });
     threshold = choice.threshold;
