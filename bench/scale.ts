@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockedCandidates } from '../src/blocking/blocked-candidates.js';
-import { lshPlanFor } from '../src/blocking/lsh-completeness.js';
+import { lshPlanFor } from '../src/blocking/lsh-plan.js';
 import { readEncodedFile } from '../src/io/encoded-file.js';
 import { findCandidates } from '../src/match/candidates.js';
 import type { FilterSet } from '../src/match/shared-filters.js';

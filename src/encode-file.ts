@@ -84,7 +84,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   const first = await source.next();
   if (first.done) throw new UserError(`${options.input}: no records`);
   const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
-  const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret);
+  const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret, plan.fingerprint);
   const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, dialect: options.dialect, ...first.value.layout };
   const pool = new Piscina<EncodeTask, EncodeResult>({
     filename: workerFile('encode-worker'),

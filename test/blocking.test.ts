@@ -123,6 +123,18 @@ describe('Hamming LSH blocking', () => {
     await expect(blockedCandidates(a, b, { threshold: THRESHOLD, workers: 0, maxCandidates: 10 })).rejects.toBeInstanceOf(UserError);
   });
 
+  it('gives the same pairs with a partitioned index and the stream cut into many chunks', async () => {
+    // 5,000 indexed rows make 4 radix partitions (PARTITION_ROWS = 2048); 3,000-row chunks cut
+    // the 20,000 streamed rows into 7 passes. Neither may change which pairs are found.
+    const big = population(5_000, 20_000, 500, 17);
+    const all = new Set(rows(await findCandidates(big.a, big.b, { threshold: THRESHOLD, workers: 0 })));
+    const whole = rows(await blockedCandidates(big.a, big.b, { threshold: THRESHOLD, workers: 0 }));
+    const chunked = rows(await blockedCandidates(big.a, big.b, { threshold: THRESHOLD, workers: 0, streamChunkRows: 3_000 }));
+    expect(chunked).toEqual(whole);
+    for (const pair of whole) expect(all.has(pair)).toBe(true);
+    expect(whole.length / all.size).toBeGreaterThanOrEqual(0.99);
+  });
+
   it('blocks filters shorter than the 256-bit pool (the unused pool words stay zero)', async () => {
     const bits = 96;
     const random = mulberry32(3);
@@ -182,19 +194,24 @@ describe('keyed signature blocking: keyer and join', () => {
 
   it('keys depend on the secret, and a missing part leaves its slot empty', () => {
     const fields = { givenName: 'ann', surname: 'lee', birthYear: '1980', zip: '02139' };
-    const one = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(1)));
-    const two = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(2)));
+    const one = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(1), 'test-fingerprint'));
+    const two = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(2), 'test-fingerprint'));
     expect(one(fields)).toEqual(one(fields));
     expect(Buffer.from(one(fields)).equals(Buffer.from(two(fields)))).toBe(false);
     // Lee and Li share Soundex l000, so the first slot agrees; the ZIP slot is empty without a ZIP.
     expect(Buffer.from(one({ ...fields, surname: 'Li' }).subarray(0, 8)).equals(Buffer.from(one(fields).subarray(0, 8)))).toBe(true);
     expect(Array.from(one({ ...fields, zip: '' }).subarray(8, 16))).toEqual(new Array(8).fill(0));
     expect(SIGNATURE_ROW_BYTES).toBe(16);
+    // Another schema under the same secret: unrelated keys, so blocks cannot be joined across projects.
+    const otherSchema = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(1), 'another-fingerprint'));
+    expect(Buffer.from(one(fields)).equals(Buffer.from(otherSchema(fields)))).toBe(false);
+    // A first name starting outside the BMP keys on its whole code point, not half a surrogate pair.
+    expect(Buffer.from(one({ ...fields, givenName: '\u{1d4d0}nn' })).equals(Buffer.from(one({ ...fields, givenName: '\u{1d4d1}nn' })))).toBe(false);
   });
 
   it('finds the pairs that share a block, once each, with all-pairs scores', async () => {
     const { a, b } = population(300, 3_000, 100, 21);
-    const keyer = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(7)));
+    const keyer = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(7), 'test-fingerprint'));
     const person = (row: number): SignatureFields => ({ givenName: `g${row % 50}`, surname: `name${row % 400}`, birthYear: String(1900 + (row % 90)), zip: String(10000 + (row % 700)) });
     const keysB = new Uint8Array(b.count * SIGNATURE_ROW_BYTES);
     for (let j = 0; j < b.count; j++) keysB.set(keyer(person(j)), j * SIGNATURE_ROW_BYTES);
@@ -217,7 +234,7 @@ describe('keyed signature blocking: keyer and join', () => {
 
 describe('keyed signature blocking: keys from prepared values', () => {
   it('is HMAC-SHA256 of "rule id NUL value", first 8 bytes, as node:crypto computes it', () => {
-    const key = deriveBlockingKey(new Uint8Array(32).fill(9));
+    const key = deriveBlockingKey(new Uint8Array(32).fill(9), 'test-fingerprint');
     const keyer = createSignatureKeyer(key);
     // Short, straddling the keyer's 128-byte buffer with 2-byte characters, and longer than it.
     for (const zip of ['02139', 'é'.repeat(70), '9'.repeat(300)]) {
@@ -233,7 +250,7 @@ describe('keyed signature blocking: keys from prepared values', () => {
   const plan = compileSchema(JSON.parse(readFileSync(new URL('../docs/examples/taxpayer-signature-schema.json', import.meta.url), 'utf8')) as Json);
   const keysOf = (secret: number, row: readonly string[]): Uint8Array => {
     const out = new Uint8Array(SIGNATURE_ROW_BYTES);
-    signatureRecordKeyer(plan, deriveBlockingKey(new Uint8Array(32).fill(secret)))(row, out, 0);
+    signatureRecordKeyer(plan, deriveBlockingKey(new Uint8Array(32).fill(secret), 'test-fingerprint'))(row, out, 0);
     return out;
   };
   // Plan field order: given_name, surname, date_of_birth, street_address, city, state, zip.
@@ -275,7 +292,7 @@ describe('keyed signature blocking: keys from prepared values', () => {
 describe('keyed signature blocking: the join', () => {
   /** Keys where row r of A and row r of B share rule `r % 3` (2: neither), plus some chance sharing. */
   function keysFor(count: number, random: () => number, partner: (row: number) => number): Uint8Array {
-    const keyer = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(3)));
+    const keyer = createSignatureKeyer(deriveBlockingKey(new Uint8Array(32).fill(3), 'test-fingerprint'));
     const keys = new Uint8Array(count * SIGNATURE_ROW_BYTES);
     for (let row = 0; row < count; row++) {
       const p = partner(row);

@@ -8,8 +8,8 @@ import type { FilterSet } from '../match/shared-filters.js';
 import type { Candidates } from '../match/tile.js';
 import { thresholdTable } from '../similarity/threshold-table.js';
 import { workerFile } from '../worker-path.js';
-import { planLsh, type LshPlan } from './lsh-plan.js';
-import { CandidateSink, extractPools, TableJoin, unpackTableResult, type LshShared, type LshTask, type TableResult } from './lsh-scan.js';
+import { lshPlanFor, type LshPlan } from './lsh-plan.js';
+import { CandidateSink, CHUNK_ROWS, extractPools, TableJoin, unpackTableResult, type LshShared, type LshTask, type TableResult } from './lsh-scan.js';
 
 export interface BlockingOptions {
   threshold: number;
@@ -20,6 +20,8 @@ export interface BlockingOptions {
   /** Seeds the choice of sampled bits; the same seed and inputs give the same pairs. Default 1. */
   seed?: number;
   maxCandidates?: number;
+  /** Stream rows keyed per pass of the join; default CHUNK_ROWS. Only tests and tuning set it. */
+  streamChunkRows?: number;
   /** Each table's new candidates, as they arrive (views valid during the call only). */
   onCandidates?: (part: Candidates) => void;
   /** Called with (tables done, tables). */
@@ -37,7 +39,6 @@ export interface BlockedCandidates extends Candidates {
   plan: Omit<LshPlan, 'masks' | 'poolBits'>;
 }
 
-export const DEFAULT_TARGET_COMPLETENESS = 0.99;
 /** `auto` compares all pairs up to this many (about 20 s of kernel time on two cores); blocks above. */
 export const AUTO_ALL_PAIRS_LIMIT = 2e9;
 
@@ -90,19 +91,12 @@ export async function blockedCandidates(a: FilterSet, b: FilterSet, options: Blo
   const stream = swapped ? a : b;
   const seed = options.seed ?? 1;
   const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
-  const plan = planLsh(a, b, {
-    threshold: options.threshold,
-    targetCompleteness: options.targetCompleteness ?? DEFAULT_TARGET_COMPLETENESS,
-    seed,
-    indexedCount: index.count,
-  });
+  const plan = lshPlanFor(a, b, { threshold: options.threshold, targetCompleteness: options.targetCompleteness, seed });
   const words = (count: number): Int32Array => new Int32Array(sharedBytes(count * 4), 0, count);
   const halves = (count: number): Uint16Array => new Uint16Array(sharedBytes(count * 2), 0, count);
   const shared: LshShared = {
-    filterBits: a.filterBits,
     clkWords: Math.ceil(a.filterBits / 32),
     poolWords: plan.poolWords,
-    tables: plan.tables,
     indexClks: sharedWords(index),
     streamClks: sharedWords(stream),
     indexPool: words(index.count * plan.poolWords),
@@ -113,6 +107,7 @@ export async function blockedCandidates(a: FilterSet, b: FilterSet, options: Blo
     masks: plan.masks,
     poolDistanceLimit: plan.poolDistanceLimit,
     thresholdTable: thresholdTable(a.filterBits, options.threshold),
+    chunkRows: Math.max(1, Math.floor(options.streamChunkRows ?? CHUNK_ROWS)),
     swapped,
     indexCount: index.count,
     streamCount: stream.count,

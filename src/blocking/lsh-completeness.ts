@@ -1,32 +1,15 @@
-// Which given pairs Hamming LSH blocking would put together, for measuring pairs completeness
-// against a truth: the same plan blockedCandidates builds (planLsh with the same options), and a
-// pair counts as blocked when its pools agree on every masked bit of at least one table. Kept
-// beside the plan so that it changes with it.
+// Which given pairs Hamming LSH blocking would compare, for measuring pairs completeness against a
+// truth: the same plan blockedCandidates builds (lshPlanFor), a pair whose pools agree on every
+// masked bit of at least one table, and that passes the join's two filters before Dice (pool
+// distance, popcount bound). Kept beside the plan so that it changes with it.
 import type { FilterSet } from '../match/shared-filters.js';
 import type { Candidates } from '../match/tile.js';
-import { DEFAULT_TARGET_COMPLETENESS } from './blocked-candidates.js';
-import { planLsh, type LshPlan } from './lsh-plan.js';
+import { thresholdTable } from '../similarity/threshold-table.js';
+import { popcount32 } from '../bits.js';
+import { lshPlanFor, type LshPlanChoice } from './lsh-plan.js';
 
 /** Row pairs: pair k is (a[k], b[k]). */
 export type RowPairs = Pick<Candidates, 'a' | 'b' | 'length'>;
-
-export interface LshCompletenessOptions {
-  threshold: number;
-  /** As for blockedCandidates; default 1. */
-  seed?: number;
-  /** As for blockedCandidates; default DEFAULT_TARGET_COMPLETENESS. */
-  targetCompleteness?: number;
-}
-
-/** The plan blockedCandidates uses for these inputs and options: the smaller side is indexed. */
-export function lshPlanFor(a: FilterSet, b: FilterSet, options: LshCompletenessOptions): LshPlan {
-  return planLsh(a, b, {
-    threshold: options.threshold,
-    targetCompleteness: options.targetCompleteness ?? DEFAULT_TARGET_COMPLETENESS,
-    seed: options.seed ?? 1,
-    indexedCount: Math.min(a.count, b.count),
-  });
-}
 
 /** Pool bit k of a row: filter bit plan.poolBits[k], at word k >>> 5, bit k & 31 (as lsh-scan.ts extracts it). */
 function poolOf(set: FilterSet, row: number, poolBits: Int32Array, out: Int32Array): void {
@@ -39,23 +22,35 @@ function poolOf(set: FilterSet, row: number, poolBits: Int32Array, out: Int32Arr
 }
 
 /**
- * 1 for each pair that collides in some table of the LSH plan blockedCandidates would use, else 0.
- * The join also drops colliding pairs whose pools differ in more than plan.poolDistanceLimit bits
- * before comparing them (a 4-sigma bound for pairs at the threshold); that step is a filter on
- * comparisons, not on blocks, and is not applied here.
+ * 1 for each pair the LSH join would compare (then keep if its Dice reaches the threshold): it
+ * collides in some table of the plan blockedCandidates uses, its pools differ in at most
+ * plan.poolDistanceLimit bits, and the popcount bound does not exclude it. Else 0.
  *
  * @example const blocked = lshPairsBlocked(a, b, { a: Int32Array.of(0), b: Int32Array.of(3), length: 1 }, { threshold: 0.85 });
  */
-export function lshPairsBlocked(a: FilterSet, b: FilterSet, pairs: RowPairs, options: LshCompletenessOptions): Uint8Array {
+export function lshPairsBlocked(a: FilterSet, b: FilterSet, pairs: RowPairs, options: LshPlanChoice): Uint8Array {
   if (a.filterBits !== b.filterBits) throw new RangeError(`filter lengths differ: ${a.filterBits} and ${b.filterBits} bits`);
   const plan = lshPlanFor(a, b, options);
   const words = plan.poolWords;
   const poolA = new Int32Array(words);
   const poolB = new Int32Array(words);
   const blocked = new Uint8Array(pairs.length);
+  const least = thresholdTable(a.filterBits, options.threshold);
+  const ones = (set: FilterSet, row: number): number => {
+    const width = set.filterBits / 8;
+    let count = 0;
+    for (let i = row * width; i < (row + 1) * width; i++) count += popcount32(set.clks[i]);
+    return count;
+  };
   for (let k = 0; k < pairs.length; k++) {
     poolOf(a, pairs.a[k], plan.poolBits, poolA);
     poolOf(b, pairs.b[k], plan.poolBits, poolB);
+    let distance = 0;
+    for (let w = 0; w < words; w++) distance += popcount32(poolA[w] ^ poolB[w]);
+    if (distance > plan.poolDistanceLimit) continue;
+    const pa = ones(a, pairs.a[k]);
+    const pb = ones(b, pairs.b[k]);
+    if (least[pa + pb] > Math.min(pa, pb)) continue;
     for (let t = 0; t < plan.tables && blocked[k] === 0; t++) {
       let differ = 0;
       for (let w = 0; w < words; w++) differ |= (poolA[w] ^ poolB[w]) & plan.masks[t * words + w];

@@ -2,6 +2,7 @@
 // a pool of informative bit positions, K bits per table and L tables chosen from the threshold,
 // a target pair completeness and bit frequencies the linkage unit measures on the encodings.
 import { popcount32 } from '../bits.js';
+import { UserError } from '../errors.js';
 import { Random } from '../synth/random.js';
 import type { FilterSet } from '../match/shared-filters.js';
 
@@ -29,7 +30,7 @@ export interface LshPlan {
    * in about half the pool, so this rejects chance collisions at the cost of one cache line each.
    */
   poolDistanceLimit: number;
-  /** Expected chance collisions of one probe per table: indexed count × ρ^K. */
+  /** Expected chance collisions of one probe per table: indexed count × the chance that a sampled pair agrees on K pool bits. */
   predictedCollisionsPerProbe: number;
 }
 
@@ -156,7 +157,7 @@ export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): Ls
   const statsB = bitStatistics(b);
   // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
   const poolSize = Math.min(32 * POOL_WORDS, l - (l % 32));
-  if (poolSize < 32) throw new RangeError(`LSH blocking needs filters of at least 32 bits, got ${l}`);
+  if (poolSize < 32) throw new UserError(`LSH blocking needs filters of at least 32 bits, these have ${l}: use --blocking none`);
   const random = Random.forKey(options.seed, 0x15a, 0);
   const tieBreak = Array.from({ length: l }, () => random.float());
   // A random pair disagrees on bit i with probability fA(1 − fB) + fB(1 − fA).
@@ -230,4 +231,26 @@ export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): Ls
     predictedCompleteness: 1 - (1 - hit(best.k)) ** best.tables,
     predictedCollisionsPerProbe: options.indexedCount * chance(best.k),
   };
+}
+
+/** Pair completeness wanted for pairs exactly at the threshold, unless asked otherwise. */
+export const DEFAULT_TARGET_COMPLETENESS = 0.99;
+
+/** What picks a plan besides the data: blockedCandidates and the completeness check share it. */
+export interface LshPlanChoice {
+  threshold: number;
+  /** As for blockedCandidates; default 1. */
+  seed?: number;
+  /** As for blockedCandidates; default DEFAULT_TARGET_COMPLETENESS. */
+  targetCompleteness?: number;
+}
+
+/** The plan blockedCandidates uses for these inputs and options: the smaller side is indexed. */
+export function lshPlanFor(a: FilterSet, b: FilterSet, options: LshPlanChoice): LshPlan {
+  return planLsh(a, b, {
+    threshold: options.threshold,
+    targetCompleteness: options.targetCompleteness ?? DEFAULT_TARGET_COMPLETENESS,
+    seed: options.seed ?? 1,
+    indexedCount: Math.min(a.count, b.count),
+  });
 }

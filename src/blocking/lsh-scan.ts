@@ -11,11 +11,9 @@ import { popcount32 } from '../bits.js';
  * them to workers by reference). "index" is the smaller side, "stream" the larger.
  */
 export interface LshShared {
-  filterBits: number;
   /** 32-bit words per stored filter (filters are zero-padded to whole words). */
   clkWords: number;
   poolWords: number;
-  tables: number;
   /** Filters as 32-bit words, `clkWords` per record; the AND-popcount ignores byte order. */
   indexClks: Int32Array;
   streamClks: Int32Array;
@@ -29,6 +27,8 @@ export interface LshShared {
   poolDistanceLimit: number;
   /** thresholdTable(filterBits, threshold). */
   thresholdTable: Int32Array;
+  /** Stream rows keyed per pass (CHUNK_ROWS unless a test or a tuning run asks otherwise). */
+  chunkRows: number;
   /** True when the index side is B, so pairs are emitted as (stream row, index row). */
   swapped: boolean;
   indexCount: number;
@@ -92,6 +92,7 @@ export function extractPools(shared: LshShared, side: 'index' | 'stream', start:
     popcounts[row] = ones;
     const base = row * width;
     const out = row * poolWords;
+    for (let w = out; w < out + poolWords; w++) pool[w] = 0;
     for (let p = 0; p < pairs; p++) pool[out + targetWords[p]] |= table[(p << 8) | bytes[base + sourceBytes[p]]];
   }
 }
@@ -179,7 +180,7 @@ export class CandidateSink {
 // Stream rows keyed per pass: 2^20 rows of (row, key), an 8 MB partition buffer. Each index
 // partition (about 20 KB) is then loaded once per ~1000 probes: loading it is one cache miss per
 // line, and at 2^18 rows those misses cost as much as the probes themselves.
-const CHUNK_ROWS = 1 << 20;
+export const CHUNK_ROWS = 1 << 20;
 // Index rows per partition: 2048 of them (16 KB of entries, 4 KB of bucket heads) stay in L1/L2.
 const PARTITION_ROWS = 2048;
 
@@ -210,7 +211,7 @@ export class TableJoin {
     this.keys = new Int32Array(shared.indexCount);
     this.staged = new Int32Array(2 * shared.indexCount);
     this.diff = new Int32Array(shared.poolWords);
-    const chunk = Math.min(CHUNK_ROWS, Math.max(1, shared.streamCount));
+    const chunk = Math.min(shared.chunkRows, Math.max(1, shared.streamCount));
     this.chunkKeys = new Int32Array(chunk);
     this.chunkRows = new Int32Array(2 * chunk);
     this.partitionStarts = new Int32Array((1 << this.partitionBits) + 1);
@@ -245,9 +246,8 @@ export class TableJoin {
     for (let i = 0; i < indexCount; i++) {
       const key = poolKey(indexPool, i * POOL_WORDS, m0, m1, m2, m3, m4, m5, m6, m7);
       keys[i] = key;
-      partitionStarts[(key >>> partitionShift) + 1]++;
+      partitionStarts[(partitions > 1 ? key >>> partitionShift : 0) + 1]++;
     }
-    if (partitions === 1) partitionStarts[1] = indexCount;
     for (let p = 1; p <= partitions; p++) partitionStarts[p] += partitionStarts[p - 1];
     const staged = this.staged;
     for (let i = 0; i < indexCount; i++) {

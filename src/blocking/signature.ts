@@ -31,8 +31,13 @@ export const SIGNATURE_RULES = [
       return code ? `${code}|${f.birthYear}` : null;
     },
   },
-  { id: 'given-initial+zip5', key: (f: SignatureFields): string | null => (f.givenName && f.zip ? `${f.givenName[0]}|${f.zip}` : null) },
+  { id: 'given-initial+zip5', key: (f: SignatureFields): string | null => (f.givenName && f.zip ? `${firstLetter(f.givenName)}|${f.zip}` : null) },
 ] as const;
+
+/** The first character as a whole code point (an initial outside the BMP is two UTF-16 units). */
+function firstLetter(value: string): string {
+  return String.fromCodePoint(value.codePointAt(0) ?? 0);
+}
 
 /** Bytes per block key: 64 bits keep chance collisions below one in a 10-million-record registry squared over 2^64. */
 export const SIGNATURE_BYTES = 8;
@@ -77,16 +82,20 @@ export function soundex(name: string): string {
 // A fixed label separates this key from the field keys and the key check value.
 const BLOCKING_SALT = utf8ToBytes('blindlink signature blocking v1');
 
-/** The blocking key (32 bytes) from the shared secret, by HKDF-SHA256. */
-export function deriveBlockingKey(secret: Uint8Array): Uint8Array {
-  return hkdf(sha256, secret, BLOCKING_SALT, undefined, 32);
+/**
+ * The blocking key (32 bytes) from the shared secret and the schema fingerprint, by HKDF-SHA256.
+ * The fingerprint is the HKDF info, so two projects that reuse a secret under different schemas
+ * get unrelated block keys and their linkage units cannot join one project's blocks to another's.
+ */
+export function deriveBlockingKey(secret: Uint8Array, schemaFingerprint: string): Uint8Array {
+  return hkdf(sha256, secret, BLOCKING_SALT, utf8ToBytes(schemaFingerprint), 32);
 }
 
 /**
  * A keyer for one custodian's run: fields -> SIGNATURE_ROW_BYTES bytes (one 8-byte slot per rule).
  * The keyed state is built once and copied per value.
  *
- * @example const keyer = createSignatureKeyer(deriveBlockingKey(secret)); keyer({ givenName: 'ann', surname: 'lee', birthYear: '1980', zip: '02139' });
+ * @example const keyer = createSignatureKeyer(deriveBlockingKey(secret, plan.fingerprint)); keyer({ givenName: 'ann', surname: 'lee', birthYear: '1980', zip: '02139' });
  */
 export function createSignatureKeyer(blockingKey: Uint8Array): (fields: SignatureFields) => Uint8Array {
   const into = signatureKeyerInto(blockingKey);
@@ -155,7 +164,7 @@ const SLOT_CACHE_LIMIT = 50_000;
  * shared by every record without a surname would make one huge block. Writes SIGNATURE_ROW_BYTES
  * bytes to `out[offset ..]`.
  *
- * @example const keys = signatureRecordKeyer(plan, deriveBlockingKey(secret)); keys(values, out, 0);
+ * @example const keys = signatureRecordKeyer(plan, deriveBlockingKey(secret, plan.fingerprint)); keys(values, out, 0);
  */
 export function signatureRecordKeyer(plan: EncodingPlan, blockingKey: Uint8Array): (values: readonly string[], out: Uint8Array, offset: number) => void {
   const blocking: SignatureBlockingPlan | null = plan.blocking;
