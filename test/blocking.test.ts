@@ -181,6 +181,16 @@ describe('readEncodedFile with shared: true (the streaming Arrow reader)', () =>
     expect(Array.from(shared.popcounts)).toEqual(Array.from(plain.popcounts));
   });
 
+  it('reports an impossible record count in the metadata as corruption, without sizing a buffer from it', async () => {
+    const { b } = population(10, 500, 0, 6);
+    const popcounts = new Uint16Array(b.count);
+    const path = join(dir, 'bad-count.arrow');
+    const metadata = { blindlinkVersion: 'test', schemaFingerprint: 'f', keyCheck: 'k', filterBits: BITS, recordCount: 1e12, hardening: 'none' };
+    for (let r = 0; r < b.count; r++) for (let i = r * BYTES; i < (r + 1) * BYTES; i++) for (let v = b.clks[i]; v; v &= v - 1) popcounts[r]++;
+    await writeEncodedFile(path, { clks: b.clks, popcounts, ids: null, filterBits: BITS, metadata });
+    await expect(readEncodedFile(path, { shared: true })).rejects.toThrow(/metadata says 1000000000000 records, file holds \d+/);
+  });
+
   it('names the file when it is not Arrow', async () => {
     await expect(readEncodedFile(join(dir, 'missing.arrow'), { shared: true })).rejects.toThrow(/missing\.arrow: cannot read/);
   });

@@ -209,7 +209,7 @@ export async function readEncodedFile(path: string, options: { shared?: boolean 
     const head = Buffer.alloc(Math.min(64, size));
     await handle.read(head, 0, head.length, 0);
     if (head.toString('latin1').trimStart()[0] === '{') return readClkJson(path, await handle.readFile(), options.shared ?? false);
-    return await readArrow(path, handle, options.shared ?? false);
+    return await readArrow(path, handle, size, options.shared ?? false);
   } finally {
     await handle.close();
   }
@@ -260,10 +260,10 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
 
 /**
  * Streams the Arrow file a record batch at a time into one buffer sized from the record count in
- * the metadata (doubling when it is absent), so a file larger than Node's 2 GiB readFile limit
+ * the metadata (doubling when it is absent or larger than the file could hold), so a file larger than Node's 2 GiB readFile limit
  * costs its filters once in memory.
  */
-async function readArrow(path: string, handle: FileHandle, shared: boolean): Promise<EncodedFile> {
+async function readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean): Promise<EncodedFile> {
   let reader: RecordBatchReader;
   try {
     reader = await RecordBatchReader.from(handle);
@@ -292,7 +292,9 @@ async function readArrow(path: string, handle: FileHandle, shared: boolean): Pro
   const blocking = blockingMetadata(path, schema);
   const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
-  let capacity = Number.isSafeInteger(declared) && declared > 0 ? declared : 1 << 16;
+  // A count the file cannot hold (corrupt metadata) must not size a huge buffer: fall back to growing.
+  const plausible = Number.isSafeInteger(declared) && declared > 0 && declared * width <= fileBytes;
+  let capacity = plausible ? declared : 1 << 16;
   let clks = allocate(capacity * width, shared);
   let blockKeys = allocate(capacity * keyWidth, shared);
   const stored: number[] = [];
