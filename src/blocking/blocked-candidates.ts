@@ -39,7 +39,7 @@ export interface BlockedCandidates extends Candidates {
   plan: Omit<LshPlan, 'masks' | 'poolBits'>;
 }
 
-/** `auto` compares all pairs up to this many (about 20 s of kernel time on two cores); blocks above. */
+/** `auto` compares all pairs up to this many (about 10 s on two cores for balanced 2048-bit filters); blocks above. */
 export const AUTO_ALL_PAIRS_LIMIT = 2e9;
 
 /** What `--blocking auto` picks for inputs of these sizes. */

@@ -36,9 +36,9 @@ export function matchCommand(): Command {
         .choices([...BLOCKING_CHOICES])
         .default('auto'),
     )
-    .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
+    .option('--workers <n>', 'worker threads for all-pairs and LSH matching (default: number of cores); the signature join runs on one', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
-    .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes')
+    .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes, blocking (method, pairs compared, reduction ratio, LSH plan)')
     .addHelpText(
       'after',
       `

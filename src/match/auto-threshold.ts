@@ -457,17 +457,23 @@ export async function estimateFloor(a: FilterSet, b: FilterSet, workers: number)
 
 /**
  * Most pairs `--threshold auto` will scan: its best scores come from every pair at the floor, with
- * no blocking, so 2 × 10^10 pairs is a minute or two of kernel time on two cores. Above it the
- * scan would run for hours (1.28 M × 10 M is 1.28 × 10^13 pairs).
+ * no blocking, so 2 × 10^10 pairs is one to two minutes on two cores (1 × 10^11 pairs of balanced
+ * 2048-bit filters took 495 s in bench/scale.ts). Beyond it the scan grows without bound: 1.28 M ×
+ * 10 M is 1.28 × 10^13 pairs, about 18 hours.
  */
 export const AUTO_THRESHOLD_MAX_PAIRS = 2e10;
+
+// All-pairs rate on two cores for balanced 2048-bit filters (bench/scale.ts subsample), for the message.
+const ALL_PAIRS_PER_SECOND = 2e8;
 
 /** Refuses `--threshold auto` for inputs too large to scan in full, saying what to do instead. */
 export function assertAutoThresholdFeasible(countA: number, countB: number): void {
   const pairs = countA * countB;
   if (pairs <= AUTO_THRESHOLD_MAX_PAIRS) return;
+  const minutes = pairs / ALL_PAIRS_PER_SECOND / 60;
+  const duration = minutes < 120 ? `${Math.ceil(minutes)} minutes` : `${Math.round(minutes / 60)} hours`;
   throw new UserError(
-    `--threshold auto compares all ${pairs.toExponential(2)} pairs without blocking, which would take hours at this size ` +
+    `--threshold auto compares all ${pairs.toExponential(2)} pairs without blocking, about ${duration} here ` +
       `(limit ${AUTO_THRESHOLD_MAX_PAIRS.toExponential(0)}); give --threshold T instead, for example one that --threshold auto ` +
       'chose on encodings of a sample of both sides, or one from docs/QUALITY.md for the example schemas',
   );
