@@ -10,7 +10,7 @@ import { Field, FixedSizeBinary, makeData, RecordBatch, Schema, Struct, Table, t
 import { afterAll, describe, expect, it } from 'vitest';
 import { blockedCandidates, chooseBlocking } from '../src/blocking/blocked-candidates.js';
 import { lshPairsBlocked } from '../src/blocking/lsh-completeness.js';
-import { planLsh, tablesFor } from '../src/blocking/lsh-plan.js';
+import { lshPlanFor, planLsh, tablesFor } from '../src/blocking/lsh-plan.js';
 import {
   createSignatureKeyer,
   deriveBlockingKey,
@@ -358,13 +358,14 @@ describe('LSH pairs completeness (lsh-completeness.ts)', () => {
   it('counts as blocked every pair blockedCandidates finds, and identical filters always', async () => {
     const { a, b } = population(1_000, 4_000, 300, 31);
     const found = await blockedCandidates(a, b, { threshold: THRESHOLD, workers: 0 });
-    const blocked = lshPairsBlocked(a, b, found, { threshold: THRESHOLD });
+    const plan = lshPlanFor(a, b, { threshold: THRESHOLD });
+    const blocked = lshPairsBlocked(a, b, found, plan, THRESHOLD);
     expect(Array.from(blocked).every((flag) => flag === 1)).toBe(true);
     const same = { filterBits: BITS, count: 1, clks: b.clks.slice(0, BYTES) };
-    expect(Array.from(lshPairsBlocked(same, b, { a: Int32Array.of(0), b: Int32Array.of(0), length: 1 }, { threshold: THRESHOLD }))).toEqual([1]);
+    expect(Array.from(lshPairsBlocked(same, b, { a: Int32Array.of(0), b: Int32Array.of(0), length: 1 }, lshPlanFor(same, b, { threshold: THRESHOLD }), THRESHOLD))).toEqual([1]);
     // Random pairs (Dice about 0.5) almost never collide.
     const randomPairs = { a: Int32Array.from({ length: 200 }, (_, k) => 500 + k), b: Int32Array.from({ length: 200 }, (_, k) => 3_000 + k), length: 200 };
-    expect(lshPairsBlocked(a, b, randomPairs, { threshold: THRESHOLD }).reduce((sum, flag) => sum + flag, 0)).toBeLessThan(10);
+    expect(lshPairsBlocked(a, b, randomPairs, plan, THRESHOLD).reduce((sum, flag) => sum + flag, 0)).toBeLessThan(10);
   });
 });
 

@@ -8,8 +8,9 @@ import type { FilterSet } from '../match/shared-filters.js';
 import type { Candidates } from '../match/tile.js';
 import { thresholdTable } from '../similarity/threshold-table.js';
 import { workerFile } from '../worker-path.js';
+import { CandidateSink } from '../match/candidate-sink.js';
 import { lshPlanFor, type LshPlan } from './lsh-plan.js';
-import { CandidateSink, CHUNK_ROWS, extractPools, TableJoin, unpackTableResult, type LshShared, type LshTask, type TableResult } from './lsh-scan.js';
+import { CHUNK_ROWS, extractPools, TableJoin, unpackTableResult, type LshShared, type LshTask, type TableResult } from './lsh-scan.js';
 
 export interface BlockingOptions {
   threshold: number;
@@ -20,6 +21,8 @@ export interface BlockingOptions {
   /** Seeds the choice of sampled bits; the same seed and inputs give the same pairs. Default 1. */
   seed?: number;
   maxCandidates?: number;
+  /** A plan made by lshPlanFor for these inputs, when the caller needs it too (evaluate); else made here. */
+  plan?: LshPlan;
   /** Stream rows keyed per pass of the join; default CHUNK_ROWS. Only tests and tuning set it. */
   streamChunkRows?: number;
   /** Each table's new candidates, as they arrive (views valid during the call only). */
@@ -91,7 +94,7 @@ export async function blockedCandidates(a: FilterSet, b: FilterSet, options: Blo
   const stream = swapped ? a : b;
   const seed = options.seed ?? 1;
   const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
-  const plan = lshPlanFor(a, b, { threshold: options.threshold, targetCompleteness: options.targetCompleteness, seed });
+  const plan = options.plan ?? lshPlanFor(a, b, { threshold: options.threshold, targetCompleteness: options.targetCompleteness, seed });
   const words = (count: number): Int32Array => new Int32Array(sharedBytes(count * 4), 0, count);
   const halves = (count: number): Uint16Array => new Uint16Array(sharedBytes(count * 2), 0, count);
   const shared: LshShared = {

@@ -104,18 +104,28 @@ function hypergeometric(agree: number, pool: number, k: number): number {
 // Sampled rows per side for the chance-collision estimate: 1500² pairs, about 0.1 s.
 const PAIR_SAMPLE_ROWS = 1500;
 
+/**
+ * One row's pool, bit by bit: pool bit k is filter bit poolBits[k], at word k >>> 5, bit k & 31
+ * (lsh-scan.ts's extractPools builds the same words with lookup tables, for every row).
+ */
+export function readPool(set: FilterSet, row: number, poolBits: Int32Array, out: Int32Array): void {
+  out.fill(0);
+  const base = row * (set.filterBits / 8);
+  for (let k = 0; k < poolBits.length; k++) {
+    const bit = poolBits[k];
+    if (set.clks[base + (bit >>> 3)] & (0x80 >>> (bit & 7))) out[k >>> 5] |= 1 << (k & 31);
+  }
+}
+
 /** Fraction of sampled (a, b) row pairs agreeing on exactly j pool bits, for j = 0..pool size. */
 export function poolAgreement(a: FilterSet, b: FilterSet, poolBits: Int32Array): Float64Array {
   const words = poolBits.length / 32;
   const rows = (set: FilterSet): Int32Array[] => {
     const stride = Math.max(1, Math.floor(set.count / PAIR_SAMPLE_ROWS));
-    const bytes = set.filterBits / 8;
     const out: Int32Array[] = [];
     for (let row = 0; row < set.count && out.length < PAIR_SAMPLE_ROWS; row += stride) {
       const pool = new Int32Array(words);
-      poolBits.forEach((bit, k) => {
-        if (set.clks[row * bytes + (bit >>> 3)] & (0x80 >>> (bit & 7))) pool[k >>> 5] |= 1 << (k & 31);
-      });
+      readPool(set, row, poolBits, pool);
       out.push(pool);
     }
     return out;

@@ -2,6 +2,7 @@
 // one table's key, stream the larger side's keys through it and verify collisions with exact Dice
 // (anonlink's score). A pair is verified only in the first table where it collides.
 import { diceFromCounts } from '../similarity/dice-reference.js';
+import { CandidateSink } from '../match/candidate-sink.js';
 import type { Candidates } from '../match/tile.js';
 import { POOL_WORDS } from './lsh-plan.js';
 import { popcount32 } from '../bits.js';
@@ -126,55 +127,6 @@ function poolKey(pool: Int32Array, p: number, m0: number, m1: number, m2: number
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-/** Growable typed candidate columns. */
-export class CandidateSink {
-  length = 0;
-  a: Int32Array;
-  b: Int32Array;
-  score: Float64Array;
-
-  constructor(capacity = 1024) {
-    this.a = new Int32Array(capacity);
-    this.b = new Int32Array(capacity);
-    this.score = new Float64Array(capacity);
-  }
-
-  private reserve(extra: number): void {
-    if (this.length + extra <= this.a.length) return;
-    const size = Math.max(this.length + extra, this.a.length * 2);
-    const a = new Int32Array(size);
-    const b = new Int32Array(size);
-    const score = new Float64Array(size);
-    a.set(this.a.subarray(0, this.length));
-    b.set(this.b.subarray(0, this.length));
-    score.set(this.score.subarray(0, this.length));
-    this.a = a;
-    this.b = b;
-    this.score = score;
-  }
-
-  push(a: number, b: number, score: number): void {
-    this.reserve(1);
-    this.a[this.length] = a;
-    this.b[this.length] = b;
-    this.score[this.length] = score;
-    this.length++;
-  }
-
-  append(c: Candidates): void {
-    this.reserve(c.length);
-    this.a.set(c.a.subarray(0, c.length), this.length);
-    this.b.set(c.b.subarray(0, c.length), this.length);
-    this.score.set(c.score.subarray(0, c.length), this.length);
-    this.length += c.length;
-  }
-
-  /** Views trimmed to length (no copy). */
-  view(): Candidates {
-    return { length: this.length, a: this.a.subarray(0, this.length), b: this.b.subarray(0, this.length), score: this.score.subarray(0, this.length) };
-  }
 }
 
 // Stream rows keyed per pass: 2^20 rows of (row, key), an 8 MB partition buffer. Each index

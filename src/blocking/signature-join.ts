@@ -15,7 +15,7 @@ import { compileDiceKernel, instantiateDiceKernel, MAX_FILTER_BITS } from '../si
 import { diceFromCounts } from '../similarity/dice-reference.js';
 import { thresholdTable } from '../similarity/threshold-table.js';
 import { PAGE_BYTES, wasm } from '../similarity/wasm-api.js';
-import { CandidateSink } from './lsh-scan.js';
+import { CandidateSink } from '../match/candidate-sink.js';
 import { SIGNATURE_ROW_BYTES, SIGNATURE_RULES } from './signature.js';
 
 export interface SignatureCandidates extends Candidates {
@@ -301,7 +301,9 @@ function kernelVerifier(index: Side, stream: Side, threshold: number, windowRows
 
 /**
  * The kernel's META_BYTES record per filter (as writeFilterMeta writes it: popcount, then the
- * popcount from each checkpoint's 64-bit word to the end), counted a 32-bit word at a time.
+ * popcount from each checkpoint's 64-bit word to the end), counted a 32-bit word at a time over
+ * the side's word rows. Not writeFilterMeta itself: that walks whole 64-bit words of a byte
+ * array, and these rows may hold filters of any multiple of 8 bits padded to 32-bit words.
  */
 function kernelMeta(set: Side, checkpoints: readonly number[]): Uint16Array {
   const words = Math.ceil(set.filterBits / 32);

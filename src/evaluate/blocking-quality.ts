@@ -3,6 +3,7 @@
 // on those blocks), the reduction ratio, and pairs quality, for the encoded files a match reads.
 import { blockedCandidates } from '../blocking/blocked-candidates.js';
 import { lshPairsBlocked } from '../blocking/lsh-completeness.js';
+import { lshPlanFor } from '../blocking/lsh-plan.js';
 import { signatureCandidates, signaturePairsBlocked } from '../blocking/signature-join.js';
 import { UserError } from '../errors.js';
 import { readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
@@ -17,7 +18,7 @@ export interface BlockingQuality {
   method: BlockingMethod;
   threshold: number;
   truthLinks: number;
-  /** True links whose records share a block key (signature) or collide in some LSH table. */
+  /** True links whose records share a block key (signature), or that the LSH join would compare (they collide in some table and pass its pool-distance and popcount filters). */
   blockedLinks: number;
   /** blockedLinks / truthLinks; null for an empty truth. */
   pairsCompleteness: number | null;
@@ -85,8 +86,10 @@ export async function evaluateBlocking(options: BlockingEvaluationOptions): Prom
     blocked = signaturePairsBlocked(keys.keysA, keys.keysB, pairs);
     pairsCompared = signatureCandidates({ ...set(a), popcounts: a.popcounts }, { ...set(b), popcounts: b.popcounts }, keys.keysA, keys.keysB, { threshold }).pairsCompared;
   } else {
-    blocked = lshPairsBlocked(set(a), set(b), pairs, { threshold });
-    const search = await blockedCandidates(set(a), set(b), { threshold, workers: options.workers });
+    // One plan for both: the completeness check and the search must use the same tables.
+    const lshPlan = lshPlanFor(set(a), set(b), { threshold });
+    blocked = lshPairsBlocked(set(a), set(b), pairs, lshPlan, threshold);
+    const search = await blockedCandidates(set(a), set(b), { threshold, workers: options.workers, plan: lshPlan });
     pairsCompared = search.pairsCompared;
     plan = { tables: search.plan.tables, bitsPerTable: search.plan.bitsPerTable, predictedCompleteness: search.plan.predictedCompleteness };
   }
