@@ -1,0 +1,39 @@
+// Opens the service's store: SQLite in the data folder unless a PostgreSQL URL is given.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { PgDriver } from './pg-driver.js';
+import type { Store } from './records.js';
+import { SqliteDriver } from './sqlite-driver.js';
+import { SqlStore } from './sql-store.js';
+
+export const SQLITE_FILE = 'blindlink.sqlite';
+
+/**
+ * A database URL must carry no password: process arguments are visible to every user of the
+ * machine, so it comes from PGPASSWORD (or ~/.pgpass), which pg reads itself.
+ */
+export function checkDatabaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UserError('--database must be a postgres:// URL', 2);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new UserError('--database must be a postgres:// URL', 2);
+  if (parsed.password !== '') throw new UserError('--database must not carry a password (other users can see process arguments); set PGPASSWORD instead', 2);
+}
+
+export async function openStore(options: { data: string; database?: string }): Promise<Store> {
+  if (options.database !== undefined) {
+    checkDatabaseUrl(options.database);
+    try {
+      return new SqlStore(await PgDriver.open(options.database));
+    } catch (error) {
+      const where = new URL(options.database);
+      throw new UserError(`cannot open the PostgreSQL store at ${where.host}${where.pathname} (${(error as Error).message})`);
+    }
+  }
+  await mkdir(options.data, { recursive: true });
+  return new SqlStore(new SqliteDriver(join(options.data, SQLITE_FILE)));
+}
