@@ -1,4 +1,5 @@
 // Opens the service's store: SQLite in the data folder unless a PostgreSQL URL is given.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
@@ -24,7 +25,8 @@ export function checkDatabaseUrl(url: string): void {
   if (parsed.password !== '') throw new UserError('--database must not carry a password (other users can see process arguments); set PGPASSWORD instead', 2);
 }
 
-export async function openStore(options: { data: string; database?: string }): Promise<Store> {
+/** Opens (by default creating) the store; with `create: false` a missing SQLite store is an error. */
+export async function openStore(options: { data: string; database?: string; create?: boolean }): Promise<Store> {
   if (options.database !== undefined) {
     checkDatabaseUrl(options.database);
     try {
@@ -34,6 +36,8 @@ export async function openStore(options: { data: string; database?: string }): P
       throw new UserError(`cannot open the PostgreSQL store at ${where.host}${where.pathname} (${(error as Error).message})`);
     }
   }
+  const file = join(options.data, SQLITE_FILE);
+  if (options.create === false && !existsSync(file)) throw new UserError(`${options.data}: no blindlink service store here (${SQLITE_FILE} is missing)`);
   await mkdir(options.data, { recursive: true });
-  return new SqlStore(new SqliteDriver(join(options.data, SQLITE_FILE)));
+  return new SqlStore(new SqliteDriver(file));
 }
