@@ -70,7 +70,7 @@ const runView = (r: RunRecord) => ({
 });
 
 /** Builds the service (not yet listening); `runner.recover()` has run, so interrupted runs are settled. */
-export async function buildService(options: ServiceOptions): Promise<{ app: FastifyInstance; runner: RunQueue }> {
+export async function buildService(options: ServiceOptions): Promise<{ app: FastifyInstance; runner: RunQueue; routes: string[] }> {
   const { store } = options;
   const app = Fastify({
     logger:
@@ -84,6 +84,9 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
             redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'tokens', '*.tokens'], censor: '[redacted]' },
           },
     bodyLimit: JSON_BODY_LIMIT,
+    // Fastify's defaults strip unknown properties and coerce types; a misspelt field must be an
+    // error instead (as in schemas and policies), and "1" is not the number 1.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Ids are random; no need to trust a proxy's headers for anything.
     trustProxy: false,
   });
@@ -93,6 +96,8 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
   await mkdir(join(options.dataDir, 'runs'), { recursive: true });
   const callers = new WeakMap<FastifyRequest, Caller>();
 
+  // JSON, or a streamed encoded file; nothing else is parsed.
+  app.removeContentTypeParser('text/plain');
   // Uploads are streamed by the handler, not parsed: the body stays a stream.
   app.addContentTypeParser([ARROW_MEDIA_TYPE, 'application/octet-stream'], (_request, payload, done) => done(null, payload));
 
@@ -212,6 +217,8 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
     upload: async (request, reply) => {
       const party = partyOf(request);
       const { project } = await projectOf(request);
+      const type = (request.headers['content-type'] ?? '').split(';')[0].trim();
+      if (type !== ARROW_MEDIA_TYPE && type !== 'application/octet-stream') throw new HttpError(415, 'unsupported-media-type', `an upload is sent as ${ARROW_MEDIA_TYPE}`);
       const declared = Number(request.headers['content-length'] ?? '0');
       const id = newId('upl');
       const folder = join(options.dataDir, 'uploads', project.id);
@@ -395,6 +402,10 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
     return run;
   }
 
+  const routes: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
   for (const spec of ROUTES) {
     const params = paramsOf(spec.url);
     const schema: Record<string, unknown> = { response: Object.fromEntries(Object.entries(spec.responses).filter(([, s]) => s !== 'csv')) };
@@ -408,6 +419,7 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
       handler: handlers[spec.operationId],
     });
   }
+  await app.ready();
   await runner.recover();
-  return { app, runner };
+  return { app, runner, routes };
 }
