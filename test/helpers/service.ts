@@ -32,8 +32,10 @@ export function filterPool(count: number, seed: number): Uint8Array {
 export interface ListOptions {
   fingerprint?: string;
   keyCheck?: string;
-  /** Per-record presence of FIELDS (default all present); null writes no presence column. */
+  /** Per-record presence of the fields (default all present); null writes no presence column. */
   presence?: ((row: number) => boolean[]) | null;
+  /** Field names of the presence column (default FIELDS, at most 8). */
+  fields?: string[];
 }
 
 /** Writes the pool's `rows` as an encoded Arrow file. */
@@ -50,9 +52,10 @@ export async function writeList(path: string, pool: Uint8Array, rows: readonly n
   };
   let presence: Uint8Array | null = null;
   if (options.presence !== null) {
-    metadata.presenceFields = FIELDS;
+    const fields = options.fields ?? FIELDS;
+    metadata.presenceFields = fields;
     presence = new Uint8Array(rows.length);
-    const of = options.presence ?? (() => FIELDS.map(() => true));
+    const of = options.presence ?? (() => fields.map(() => true));
     rows.forEach((_, i) => {
       of(i).forEach((present, f) => {
         if (present) presence![i] |= 0x80 >>> f;
