@@ -127,6 +127,12 @@ for (const [name, make, enabled] of backends) {
       const viaApi = await lu('auditor', 'audit');
       expect(viaApi.code).toBe(1);
       expect(viaApi.stderr).toMatch(/BROKEN at entry 2 \(upload.accepted\)/);
+      // Cutting entries off the end still leaves a linked chain; the store's head row gives it away.
+      await backend.raw(`UPDATE audit SET data = replace(data, '"records":4000', '"records":400') WHERE project_id = '${project}' AND seq = 2`);
+      await backend.raw(`DELETE FROM audit WHERE project_id = '${project}' AND seq > 5`);
+      const truncated = await runCli(['audit', 'verify', ...backend.flags]);
+      expect(truncated.code).toBe(1);
+      expect(truncated.stdout).toMatch(/BROKEN at entry 6 \(missing\): the chain ends at entry 5 but the store's head names entry \d+: entries were removed from the end/);
       const missing = await runCli(['audit', 'verify', '--data', join(dir, 'nothing-here')]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/no blindlink service store here/);

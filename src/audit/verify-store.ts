@@ -12,7 +12,17 @@ export interface StoreVerdict {
 export async function verifyStore(store: Store, only?: string): Promise<StoreVerdict> {
   const ids = only === undefined ? await store.projectIds() : [only];
   const projects = [];
-  for (const projectId of ids) projects.push({ projectId, verdict: verifyChain(projectId, await store.audit(projectId)) });
+  for (const projectId of ids) {
+    const entries = await store.audit(projectId);
+    let verdict = verifyChain(projectId, entries);
+    // Entries removed from the end leave a shorter chain that still links; the head row kept
+    // beside them (updated in the same transaction as each append) still names the last one.
+    const head = await store.auditHead(projectId);
+    if (verdict.ok && head !== null && (head.seq !== verdict.entries || head.hash !== verdict.head)) {
+      verdict = { ok: false, seq: verdict.entries + 1, kind: 'missing', reason: `the chain ends at entry ${verdict.entries} but the store's head names entry ${head.seq}: entries were removed from the end` };
+    }
+    projects.push({ projectId, verdict });
+  }
   return {
     projects,
     ok: projects.every((p) => p.verdict.ok),

@@ -25,12 +25,15 @@ export function checkDatabaseUrl(url: string): void {
   if (parsed.password !== '') throw new UserError('--database must not carry a password (other users can see process arguments); set PGPASSWORD instead', 2);
 }
 
-/** Opens (by default creating) the store; with `create: false` a missing SQLite store is an error. */
+/**
+ * Opens (by default creating) the store. With `create: false` it is opened as it is, changing
+ * nothing (no tables, no triggers; SQLite read-only), and a missing SQLite store is an error.
+ */
 export async function openStore(options: { data: string; database?: string; create?: boolean }): Promise<Store> {
   if (options.database !== undefined) {
     checkDatabaseUrl(options.database);
     try {
-      return new SqlStore(await PgDriver.open(options.database));
+      return new SqlStore(await PgDriver.open(options.database, options.create !== false));
     } catch (error) {
       const where = new URL(options.database);
       throw new UserError(`cannot open the PostgreSQL store at ${where.host}${where.pathname} (${(error as Error).message})`);
@@ -38,6 +41,7 @@ export async function openStore(options: { data: string; database?: string; crea
   }
   const file = join(options.data, SQLITE_FILE);
   if (options.create === false && !existsSync(file)) throw new UserError(`${options.data}: no blindlink service store here (${SQLITE_FILE} is missing)`);
+  if (options.create === false) return new SqlStore(new SqliteDriver(file, true));
   await mkdir(options.data, { recursive: true });
   return new SqlStore(new SqliteDriver(file));
 }

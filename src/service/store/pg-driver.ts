@@ -31,12 +31,13 @@ export class PgDriver implements SqlDriver {
     this.direct = executor(pool);
   }
 
-  /** Connects and creates the tables; `url` is a postgres:// connection string. */
-  static async open(url: string): Promise<PgDriver> {
+  /** Connects and (unless `migrate` is false) creates the tables; `url` is a postgres:// connection string. */
+  static async open(url: string, migrate = true): Promise<PgDriver> {
     const pool = new pg.Pool({ connectionString: url, max: 8 });
     // An idle client's connection error must not crash the server; the next query reports it.
     pool.on('error', () => undefined);
     const driver = new PgDriver(pool);
+    if (!migrate) return driver;
     try {
       // Two servers starting on one empty database would race on CREATE; a lock orders them.
       await driver.transaction(async (tx) => {

@@ -109,5 +109,7 @@ export interface Store {
   spentMicros(recipient: string, registry: string): Promise<number>;
   appendAudit(projectId: string, audit: AuditDraft): Promise<AuditEntry>;
   audit(projectId: string): Promise<AuditEntry[]>;
+  /** The chain head the store keeps beside the entries (updated with each append), or null. */
+  auditHead(projectId: string): Promise<{ seq: number; hash: string } | null>;
   close(): Promise<void>;
 }

@@ -300,6 +300,11 @@ export class SqlStore implements Store {
     return (await this.db.all('SELECT * FROM audit WHERE project_id = ? ORDER BY seq', [projectId])).map(auditOf);
   }
 
+  async auditHead(projectId: string): Promise<{ seq: number; hash: string } | null> {
+    const rows = await this.db.all('SELECT seq, hash FROM audit_heads WHERE project_id = ?', [projectId]);
+    return rows.length === 0 ? null : { seq: num(rows[0].seq), hash: text(rows[0].hash) };
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }

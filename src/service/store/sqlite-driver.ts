@@ -18,13 +18,15 @@ export class SqliteDriver implements SqlDriver {
   private readonly statements = new Map<string, Database.Statement>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(path: string) {
-    this.db = new Database(path);
+  /** `readOnly` opens an existing store without changing it (for `audit verify`). */
+  constructor(path: string, readOnly = false) {
+    this.db = new Database(path, { readonly: readOnly, fileMustExist: readOnly });
+    this.db.pragma('busy_timeout = 5000');
+    if (readOnly) return;
     // WAL lets `blindlink audit verify` read while the server writes; NORMAL sync is durable
     // across a process crash (kill -9), which is the failure the service must survive.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     for (const statement of [...TABLES, ...APPEND_ONLY]) this.db.exec(statement);
   }
 
