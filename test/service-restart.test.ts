@@ -1,7 +1,7 @@
 // Crash and restart, on both stores: kill -9 during a run leaves it failed on the next start with
 // nothing released (never a partial result), a queued run resumes, and a clean restart keeps
 // projects, uploads, runs, releases and the ledger.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/audit/chain.js';
@@ -58,6 +58,9 @@ for (const [name, make, enabled] of backends) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(await server.stop('SIGKILL')).toBeNull();
+      // As if an upload was being received when the process died.
+      const partial = join(server.data, 'uploads', project.id, 'upl_interrupted.arrow.partial');
+      writeFileSync(partial, 'ARROW1');
       expect((await project.as('recipient').run(project.id, first.id).catch((error: Error) => error)) instanceof Error).toBe(true);
 
       server = await startTestServer(backend.flags, server.data);
@@ -67,6 +70,7 @@ for (const [name, make, enabled] of backends) {
       const release = await client('recipient').release(project.id, first.id).catch((error: ServiceError) => error);
       expect((release as ServiceError).status).toBe(409);
       expect(existsSync(join(server.data, 'runs', `${first.id}.pairs.csv`))).toBe(false);
+      expect(existsSync(partial)).toBe(false);
       const resumed = await client('custodian-b').waitForRun(project.id, second.id);
       expect(resumed.status).toBe('done');
       expect((await client('recipient').release(project.id, second.id)).mode).toBe('noisy-count');

@@ -1,7 +1,7 @@
 // The linkage unit as an HTTP service (Fastify): registers the route table (routes.ts) with its
 // schemas, authenticates every call by party token before its body is read, and wires uploads,
 // policy-checked requests, runs, releases, the ledger and the audit log to the store.
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -69,6 +69,14 @@ const runView = (r: RunRecord) => ({
   updatedAt: r.updatedAt,
 });
 
+/** An upload cut off by a crash was never recorded: its temporary file goes at the next start. */
+async function removePartialUploads(folder: string): Promise<void> {
+  for (const project of await readdir(folder)) {
+    const files = await readdir(join(folder, project)).catch(() => []);
+    for (const name of files) if (name.endsWith('.partial')) await unlink(join(folder, project, name)).catch(() => undefined);
+  }
+}
+
 /** Builds the service (not yet listening); `runner.recover()` has run, so interrupted runs are settled. */
 export async function buildService(options: ServiceOptions): Promise<{ app: FastifyInstance; runner: RunQueue; routes: string[] }> {
   const { store } = options;
@@ -94,6 +102,7 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
   const runner = new RunQueue({ store, dataDir: options.dataDir, workers: options.workers, log });
   await mkdir(join(options.dataDir, 'uploads'), { recursive: true });
   await mkdir(join(options.dataDir, 'runs'), { recursive: true });
+  await removePartialUploads(join(options.dataDir, 'uploads'));
   const callers = new WeakMap<FastifyRequest, Caller>();
 
   // JSON, or a streamed encoded file; nothing else is parsed.
