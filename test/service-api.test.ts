@@ -131,6 +131,8 @@ describe('bodies', () => {
     const bad = { name: 'x', registry: 'r', schemaFingerprint: 'ab'.repeat(32), parties: { 'custodian-a': 'a', 'custodian-b': 'b', recipient: 'c', auditor: 'd' }, policy: { ...(openPolicy() as object), privacy: { epsilonPerRelease: -1, lifetimeBudget: 1 } } };
     const answer = await post('/projects', JSON.stringify(bad));
     expect(answer).toMatchObject({ status: 400, body: { error: 'bad-policy', message: 'policy: $.privacy.epsilonPerRelease: must be a number between 0 and 100' } });
+    const unknownField = await post('/projects', JSON.stringify({ ...bad, schemaFields: ['surname'], policy: openPolicy() }));
+    expect(unknownField).toMatchObject({ status: 400, body: { error: 'bad-policy', message: 'policy: $.request.requiredFields names fields the schema does not have: given_name' } });
   });
 });
 

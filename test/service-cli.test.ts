@@ -63,6 +63,12 @@ for (const [name, make, enabled] of backends) {
         expect(statSync(join(dir, 'tokens', `${role}.token`)).mode & 0o777).toBe(0o600);
       }
       expect(created.stdout).not.toMatch(/blt_/);
+      const again = await runCli([
+        'lu', 'project', 'create', '--server', server.url, '--token-file', join(dir, 'admin.token'), '--name', 'cli', '--registry', 'r', '--schema', SCHEMA,
+        '--policy', join(dir, 'policy.json'), '--party', 'custodian-a=A', '--party', 'custodian-b=B', '--party', 'recipient=R', '--party', 'auditor=X', '--tokens-dir', join(dir, 'tokens'),
+      ]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/custodian-a\.token: already exists; give --tokens-dir an empty folder/);
       const show = await lu('auditor', 'project', 'show', '--json');
       expect(JSON.parse(show.stdout)).toMatchObject({ id: project, registry: 'r', you: 'auditor', parties: { recipient: 'R' } });
     });

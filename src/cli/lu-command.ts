@@ -1,6 +1,7 @@
 // `blindlink lu ...`: the parties' client for the linkage-unit service, so custodians, the
 // recipient and the auditor never need curl. Tokens come from --token-file or BLINDLINK_TOKEN,
 // never from the command line.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -112,6 +113,9 @@ function projectCommand(): Command {
           const plan = await loadSchema(flags.schema);
           const { document } = await loadPolicy(flags.policy);
           const client = await connect(flags);
+          // Checked first: tokens are shown once, so a project whose token files cannot be written is lost.
+          const taken = ROLES.map((role) => join(flags.tokensDir, `${role}.token`)).filter((file) => existsSync(file));
+          if (taken.length > 0) throw new UserError(`${taken[0]}: already exists; give --tokens-dir an empty folder`);
           const created = await client.createProject({
             name: flags.name,
             registry: flags.registry,
@@ -213,7 +217,12 @@ Typical use:
           let run = await client.requestRun(project, { upload: flags.upload, release: flags.release, ...(epsilon === undefined ? {} : { epsilon }), metadata });
           if (!flags.json) printRun(run);
           if (flags.wait) {
-            run = await client.waitForRun(project, run.id, flags.json ? undefined : (r) => r.status === 'running' && printRun(r));
+            // Progress goes to stderr, and only to a terminal (like every command's progress).
+            const progress = process.stderr.isTTY
+              ? (r: RunView) => process.stderr.write(`\r${r.status} ${Math.round(r.progress * 100)}% ${r.progressMessage}\u001b[K`)
+              : undefined;
+            run = await client.waitForRun(project, run.id, progress);
+            if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
             if (!flags.json) printRun(run);
           }
           if (flags.json) out(JSON.stringify(run));

@@ -175,12 +175,15 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
 
     createProject: async (request, reply) => {
       const body = request.body as { name: string; registry: string; schemaFingerprint: string; schemaFields?: string[]; policy: Json; parties: Record<Role, string> };
+      let policy: Policy;
       try {
-        compilePolicy(body.policy);
+        policy = compilePolicy(body.policy);
       } catch (error) {
         if (error instanceof SchemaError) throw new HttpError(400, 'bad-policy', `policy: ${error.message}`);
         throw error;
       }
+      const unknown = policy.request.requiredFields.filter((name) => body.schemaFields !== undefined && !body.schemaFields.includes(name));
+      if (unknown.length > 0) throw new HttpError(400, 'bad-policy', `policy: $.request.requiredFields names fields the schema does not have: ${unknown.join(', ')}`);
       const id = newId('prj');
       const tokens = Object.fromEntries(ROLES.map((role) => [role, newToken()])) as Record<Role, string>;
       const project: ProjectRecord = {
