@@ -83,6 +83,9 @@ Example:
         const data = resolve(flags.data);
         const store = await openStore({ data, database: flags.database });
         const admin = await adminToken({ ...flags, data });
+        if (admin.token.length < 32 || /\s/.test(admin.token)) {
+          throw new UserError(`${admin.source}: the admin token must be at least 32 characters without spaces (blindlink keygen --out FILE makes one)`);
+        }
         const { app, runner } = await buildService({
           store,
           dataDir: data,

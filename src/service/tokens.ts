@@ -35,6 +35,6 @@ export function matchToken(presented: string, hashes: readonly string[]): number
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
-  const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header.trim());
+  const match = /^Bearer (\S{1,512})$/.exec(header.trim());
   return match === null ? null : match[1];
 }
