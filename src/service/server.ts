@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { UserError } from '../errors.js';
-import { canonicalJson, type Json } from '../schema/json-checks.js';
+import { canonicalJson, SchemaError, type Json } from '../schema/json-checks.js';
 import { newId } from './ids.js';
 import { openApiDocument } from './openapi.js';
 import { compilePolicy, MICROS, NOISY_MODES, ROLES, toMicros, type Policy, type Role } from './policy.js';
@@ -18,7 +18,6 @@ import { RunQueue } from './runner.js';
 import type { PartyRecord, ProjectRecord, RunRecord, Store, UploadRecord } from './store/records.js';
 import { bearerToken, hashToken, matchToken, newToken } from './tokens.js';
 import { checkUpload, keepUpload, receiveUpload, UploadTooLarge } from './upload-file.js';
-import { SchemaError } from '../schema/json-checks.js';
 
 /** JSON bodies are small (a policy is the largest); uploads have their own limit. */
 const JSON_BODY_LIMIT = 256 * 1024;

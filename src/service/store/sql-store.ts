@@ -1,10 +1,9 @@
 // The Store over either SQL driver: business statements written once, every audited change in
 // one transaction with its hash-chained audit entry.
-import { entryHash, type AuditDraft, type AuditEntry } from '../../audit/chain.js';
+import { entryHash, genesisHash, type AuditDraft, type AuditEntry } from '../../audit/chain.js';
 import { canonicalJson, type Json } from '../../schema/json-checks.js';
 import type { ReleaseMode, Role } from '../policy.js';
 import type { AcceptOutcome, PartyRecord, ProjectRecord, RunRecord, RunStatus, Spend, Store, UploadRecord } from './records.js';
-import { genesisHash } from '../../audit/chain.js';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql.js';
 
 const text = (value: unknown): string => String(value);
