@@ -1,7 +1,7 @@
 // Crash and restart, on both stores: kill -9 during a run leaves it failed on the next start with
 // nothing released (never a partial result), a queued run resumes, and a clean restart keeps
 // projects, uploads, runs, releases and the ledger.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/audit/chain.js';
@@ -41,6 +41,8 @@ for (const [name, make, enabled] of backends) {
     afterAll(async () => {
       await server?.stop('SIGKILL');
       await backend?.dispose();
+      // Tens of megabytes of filters and uploads: not left in /tmp.
+      for (const folder of [dir, server?.data]) if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
     });
 
     it('marks a run killed with SIGKILL failed on restart, releases nothing, and resumes the queued run', async () => {
