@@ -30,6 +30,8 @@ export interface EncodeOptions {
   idColumn?: string;
   dialect: CsvDialect;
   onError: 'fail' | 'skip';
+  /** Also write each record's field-presence bitmask (column `present`, src/presence.ts). */
+  recordPresence?: boolean;
   /** Records per batch handed to a worker. */
   batchRecords?: number;
 }
@@ -66,6 +68,9 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   if (options.output.toLowerCase().endsWith('.json') && plan.blocking !== null) {
     throw new UserError(`${options.output}: clkhash JSON has no place for block keys, and the schema has a "blocking" section; write .arrow`);
   }
+  if (options.output.toLowerCase().endsWith('.json') && options.recordPresence === true) {
+    throw new UserError(`${options.output}: clkhash JSON has no place for field presence; write .arrow to use --record-presence`);
+  }
   await assertWritable(options.output);
   let size: number;
   try {
@@ -85,7 +90,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   if (first.done) throw new UserError(`${options.input}: no records`);
   const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
   const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret, plan.fingerprint);
-  const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, dialect: options.dialect, ...first.value.layout };
+  const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, recordPresence: options.recordPresence === true, dialect: options.dialect, ...first.value.layout };
   const pool = new Piscina<EncodeTask, EncodeResult>({
     filename: workerFile('encode-worker'),
     workerData: setup,
@@ -100,7 +105,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     const result = await inFlight.shift()!;
     collector.add(result.failures);
     encoded += result.popcounts.length;
-    batches.push({ clks: result.clks, popcounts: result.popcounts, blockKeys: result.blockKeys, ids: result.ids });
+    batches.push({ clks: result.clks, popcounts: result.popcounts, blockKeys: result.blockKeys, presence: result.presence, ids: result.ids });
     progress.update(encoded, source.fraction());
   };
   try {
@@ -138,6 +143,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     secretSource: looksGenerated(options.secret) ? 'keygen' : 'other',
   };
   if (plan.blocking !== null) metadata.blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
+  if (options.recordPresence === true) metadata.presenceFields = plan.fields.map((field) => field.name);
   await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
   return { encoded, skipped: collector.skipped, examples: collector.examples, metadata };
 }

@@ -11,6 +11,8 @@ export interface EncodeWorkerSetup {
   hardeningKey: Uint8Array;
   /** Key for signature block keys (deriveBlockingKey), when the plan has blocking; else null. */
   blockingKey: Uint8Array | null;
+  /** Write each record's field-presence bitmask (src/presence.ts). */
+  recordPresence: boolean;
   dialect: CsvDialect;
   /** For each plan field, the input column index it reads (CSV input). */
   fieldColumns: number[];
@@ -37,6 +39,8 @@ export interface EncodeResult {
   popcounts: Uint16Array;
   /** SIGNATURE_ROW_BYTES per record when the plan has blocking; else null. */
   blockKeys: Uint8Array | null;
+  /** presenceBytes(fields) per record when the setup asks for presence; else null. */
+  presence: Uint8Array | null;
   ids: string[] | null;
   failures: RecordFailure[];
 }

@@ -6,6 +6,7 @@ import { SIGNATURE_ROW_BYTES, signatureRecordKeyer } from '../src/blocking/signa
 import { parseCsvBatch } from '../src/csv/parse.js';
 import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from '../src/encode-messages.js';
 import { recordEncoder } from '../src/encoder.js';
+import { presenceBytes, presenceRecorder } from '../src/presence.js';
 
 const setup = Piscina.workerData as EncodeWorkerSetup;
 const encoder = recordEncoder(setup.plan, setup.keys, setup.hardeningKey);
@@ -14,12 +15,15 @@ const blockKeyer = setup.blockingKey === null ? null : signatureRecordKeyer(setu
 setup.blockingKey?.fill(0);
 const keyBytes = blockKeyer === null ? 0 : SIGNATURE_ROW_BYTES;
 const fieldCount = setup.plan.fields.length;
+const recordPresence = setup.recordPresence ? presenceRecorder(setup.plan) : null;
+const presenceWidth = recordPresence === null ? 0 : presenceBytes(fieldCount);
 
 /** Grows the output as records arrive, since blank lines and failures make counts uncertain. */
 class ResultBuilder {
   private clks: Uint8Array;
   private popcounts: Uint16Array;
   private blockKeys: Uint8Array;
+  private presence: Uint8Array;
   private count = 0;
   readonly ids: string[] | null;
   readonly failures: RecordFailure[] = [];
@@ -28,6 +32,7 @@ class ResultBuilder {
     this.clks = new Uint8Array(capacity * encoder.width);
     this.popcounts = new Uint16Array(capacity);
     this.blockKeys = new Uint8Array(capacity * keyBytes);
+    this.presence = new Uint8Array(capacity * presenceWidth);
     this.ids = withIds ? [] : null;
   }
 
@@ -39,6 +44,7 @@ class ResultBuilder {
       return;
     }
     blockKeyer?.(values, this.blockKeys, this.count * keyBytes);
+    recordPresence?.(values, this.presence, this.count * presenceWidth);
     this.popcounts[this.count++] = result;
     if (this.ids && id !== undefined) this.ids.push(id);
   }
@@ -50,6 +56,9 @@ class ResultBuilder {
     popcounts.set(this.popcounts);
     const blockKeys = new Uint8Array(popcounts.length * keyBytes);
     blockKeys.set(this.blockKeys);
+    const presence = new Uint8Array(popcounts.length * presenceWidth);
+    presence.set(this.presence);
+    this.presence = presence;
     this.clks = clks;
     this.popcounts = popcounts;
     this.blockKeys = blockKeys;
@@ -60,6 +69,7 @@ class ResultBuilder {
       clks: this.clks.slice(0, this.count * encoder.width),
       popcounts: this.popcounts.slice(0, this.count),
       blockKeys: blockKeyer === null ? null : this.blockKeys.slice(0, this.count * keyBytes),
+      presence: recordPresence === null ? null : this.presence.slice(0, this.count * presenceWidth),
       ids: this.ids,
       failures: this.failures,
     };

@@ -12,7 +12,11 @@ interface DemoFlags {
   threshold: number | 'auto';
   keepIn?: string;
   json?: boolean;
+  service?: boolean;
 }
+
+/** The service demo's sizes when --registry/--requests are not given: small, since it is about the service. */
+const SERVICE_DEMO_SIZES = { registry: 20_000, requests: 2_000 };
 
 function threshold(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
@@ -33,6 +37,7 @@ export function demoCommand(): Command {
     .option('--threshold <t>', 'Dice threshold for matching, or "auto"', threshold, 0.8)
     .option('--keep-in <folder>', 'write the files into this existing folder and keep them')
     .option('--json', 'print the report as JSON')
+    .option('--service', `run the linkage unit as a real server process instead (blindlink serve on loopback): uploads, refusals, a release, a restart, the audit chain; ${SERVICE_DEMO_SIZES.registry.toLocaleString('en-US')} taxpayers and ${SERVICE_DEMO_SIZES.requests.toLocaleString('en-US')} requests unless given`)
     .addHelpText(
       'after',
       `
@@ -42,8 +47,19 @@ locally with a shared secret; the linkage unit matches the encodings and release
 The demo keeps the pairs behind that number, only to score it against the truth.`,
     )
     .action(
-      action(async (flags: DemoFlags) => {
+      action(async (flags: DemoFlags, command: Command) => {
         const say = flags.json ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
+        if (flags.service) {
+          const given = (name: 'registry' | 'requests') => (command.getOptionValueSource(name) === 'default' ? SERVICE_DEMO_SIZES[name] : flags[name]);
+          const { runServiceDemo } = await import('../service/demo.js');
+          const report = await runServiceDemo(
+            { registry: given('registry'), requests: given('requests'), seed: flags.seed, workers: flags.workers ?? Math.max(1, availableParallelism()), keepIn: flags.keepIn },
+            say,
+          );
+          if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+          else say(`\nthe recipient learnt one noisy number; the linkage unit refused what the policy forbids and recorded everything in a verified hash chain.`);
+          return;
+        }
         const report = await runDemo(
           {
             registry: flags.registry,

@@ -16,6 +16,7 @@ interface EncodeFlags {
   delimiter: string;
   trim?: boolean;
   onError: 'fail' | 'skip';
+  recordPresence?: boolean;
   json?: boolean;
 }
 
@@ -31,6 +32,7 @@ export function encodeCommand(): Command {
     .option('--delimiter <char>', 'CSV field delimiter', ',')
     .option('--trim', 'strip spaces around unquoted CSV values (FEBRL files need it)')
     .addOption(new Option('--on-error <mode>', 'bad records: stop at the first, or skip and count them').choices(['fail', 'skip']).default('fail'))
+    .option('--record-presence', 'also write which schema fields each record has (column "present"), so a linkage-unit service can check required identifiers; it reveals which fields each record lacks')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -64,6 +66,7 @@ Example:
             idColumn: flags.idColumn,
             dialect: { delimiter: flags.delimiter, trim: flags.trim === true },
             onError: flags.onError,
+            recordPresence: flags.recordPresence === true,
           });
         } finally {
           secret.fill(0);

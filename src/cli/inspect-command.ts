@@ -70,6 +70,7 @@ export function inspectCommand(): Command {
             `key check value   ${file.metadata.keyCheck}`,
             `hardening         ${file.metadata.hardening}`,
             `block keys        ${file.metadata.blocking ? `${file.metadata.blocking.scheme} (rules: ${file.metadata.blocking.rules.join(', ')})` : 'none'}`,
+            `field presence    ${file.metadata.presenceFields ? file.metadata.presenceFields.join(', ') : 'not recorded'}`,
           );
         } else {
           lines.push('metadata          none (clkhash JSON): schema and secret cannot be checked');

@@ -3,13 +3,16 @@
 import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
 import { attackCommand } from './attack-command.js';
+import { auditCommand } from './audit-command.js';
 import { demoCommand } from './demo-command.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
+import { assertNoTokenArgument, luCommand } from './lu-command.js';
 import { matchCommand } from './match-command.js';
 import { reportError } from './run.js';
+import { serveCommand } from './serve-command.js';
 import { synthCommand } from './synth-command.js';
 
 function program(): Command {
@@ -26,7 +29,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), demoCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
   return root;
 }
 
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   for (const command of commands) command.exitOverride();
   try {
     assertNoSecretArgument(process.argv.slice(2));
+    assertNoTokenArgument(process.argv.slice(2));
     await root.parseAsync(process.argv);
   } catch (error) {
     reportError(error);

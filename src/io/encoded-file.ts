@@ -21,6 +21,8 @@ import { popcounts as computePopcounts } from '../bits.js';
 import { SIGNATURE_BYTES } from '../blocking/signature.js';
 import { UserError } from '../errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
+import { copyPresence, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
+import { presenceBytes } from '../presence.js';
 
 /** What the linkage unit may learn about how a file was encoded: never the secret or the schema itself. */
 export interface EncodingMetadata {
@@ -43,6 +45,8 @@ export interface EncodingMetadata {
    * rule): the scheme they follow and the rule ids in slot order. Never any key value.
    */
   blocking?: BlockingMetadata;
+  /** Present when the file carries per-record field presence (column `present`): the schema's field names in bit order. */
+  presenceFields?: string[];
 }
 
 export interface BlockingMetadata {
@@ -61,6 +65,8 @@ export interface EncodedFile {
   /** Keyed block keys, `count * blockKeyBytes` bytes (in the same kind of buffer as `clks`), or null. */
   blockKeys: Uint8Array | null;
   ids: string[] | null;
+  /** Presence bitmasks, `count * ceil(fields / 8)` bytes (src/presence.ts), or null. */
+  presence: Uint8Array | null;
   /** null for clkhash JSON, which carries no metadata. */
   metadata: EncodingMetadata | null;
   format: 'arrow' | 'clkhash-json';
@@ -71,6 +77,8 @@ export interface EncodedBatch {
   popcounts: Uint16Array;
   /** Required (8 bytes per rule and record) exactly when the metadata has `blocking`. */
   blockKeys?: Uint8Array | null;
+  /** Required exactly when the metadata has `presenceFields`. */
+  presence?: Uint8Array | null;
   ids: string[] | null;
 }
 
@@ -98,6 +106,7 @@ function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMet
     new Field('popcount', new Uint16(), false),
   ];
   if (metadata.blocking) fields.push(new Field('block_keys', new FixedSizeBinary(blockKeyBytes(metadata.blocking)), false));
+  if (metadata.presenceFields) fields.push(presenceField(metadata.presenceFields));
   if (withIds) fields.push(new Field('id', new Utf8(), false));
   const entries = new Map<string, string>();
   for (const [key, name] of Object.entries(METADATA_KEYS)) {
@@ -108,10 +117,11 @@ function arrowSchema(filterBits: number, withIds: boolean, metadata: EncodingMet
     entries.set(BLOCKING_KEY, metadata.blocking.scheme);
     entries.set(BLOCKING_RULES_KEY, metadata.blocking.rules.join(','));
   }
+  if (metadata.presenceFields) entries.set(PRESENCE_FIELDS_KEY, JSON.stringify(metadata.presenceFields));
   return new Schema(fields, entries);
 }
 
-function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number, keyWidth: number): RecordBatch {
+function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number, keyWidth: number, presenceFields: readonly string[] | undefined): RecordBatch {
   const length = batch.popcounts.length;
   const children: Data[] = [
     makeData({ type: new FixedSizeBinary(width), length, nullCount: 0, data: batch.clks }),
@@ -121,6 +131,7 @@ function toRecordBatch(schema: Schema, batch: EncodedBatch, width: number, keyWi
     if (!batch.blockKeys || batch.blockKeys.length !== length * keyWidth) throw new RangeError(`a batch of ${length} records needs ${length * keyWidth} bytes of block keys`);
     children.push(makeData({ type: new FixedSizeBinary(keyWidth), length, nullCount: 0, data: batch.blockKeys }));
   }
+  if (presenceFields) children.push(presenceData(batch.presence, length, presenceFields));
   if (batch.ids) children.push(vectorFromArray(batch.ids, new Utf8()).data[0]);
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children }));
 }
@@ -146,6 +157,7 @@ export async function writeEncodedBatches(
   if (path.toLowerCase().endsWith('.json')) {
     // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
     if (metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
+    if (metadata.presenceFields) throw new UserError(`${path}: clkhash JSON has no place for field presence; write .arrow`);
     return writeClkJson(path, batches, filterBits);
   }
   const withIds = batches.length > 0 && batches[0].ids !== null;
@@ -164,7 +176,7 @@ export async function writeEncodedBatches(
     });
     writer.reset(undefined, schema);
     for (const batch of batches) {
-      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8, metadata.blocking ? blockKeyBytes(metadata.blocking) : 0));
+      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8, metadata.blocking ? blockKeyBytes(metadata.blocking) : 0, metadata.presenceFields));
     }
     writer.finish();
     await piped;
@@ -253,6 +265,7 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
     popcounts: computePopcounts(clks, width),
     blockKeys: null,
     ids: null,
+    presence: null,
     metadata: null,
     format: 'clkhash-json',
   };
@@ -291,12 +304,15 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
   const width = (clkField.type as FixedSizeBinary).byteWidth;
   const blocking = blockingMetadata(path, schema);
   const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
+  const presenceFields = presenceFieldsOf(path, schema);
+  const presenceWidth = presenceFields === null ? 0 : presenceBytes(presenceFields.length);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
   // A count the file cannot hold (corrupt metadata) must not size a huge buffer: fall back to growing.
   const plausible = Number.isSafeInteger(declared) && declared > 0 && declared * width <= fileBytes;
   let capacity = plausible ? declared : 1 << 16;
   let clks = allocate(capacity * width, shared);
   let blockKeys = allocate(capacity * keyWidth, shared);
+  let presence = new Uint8Array(capacity * presenceWidth);
   const stored: number[] = [];
   const ids: string[] | null = idField ? [] : null;
   let count = 0;
@@ -310,6 +326,9 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
         const grownKeys = allocate(capacity * keyWidth, shared);
         grownKeys.set(blockKeys.subarray(0, count * keyWidth));
         blockKeys = grownKeys;
+        const grownPresence = new Uint8Array(capacity * presenceWidth);
+        grownPresence.set(presence.subarray(0, count * presenceWidth));
+        presence = grownPresence;
       }
       const column = batch.getChild('clk');
       const popcountColumn = batch.getChild('popcount');
@@ -330,6 +349,9 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
           keyRow += data.length;
         }
         if (keyRow !== row) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
+      }
+      if (presenceWidth > 0 && copyPresence(path, batch, presenceWidth, presence, count) !== row) {
+        throw new UserError(`${path}: columns 'present' and 'clk' differ in length`);
       }
       for (const value of popcountColumn) stored.push(Number(value));
       if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
@@ -355,7 +377,8 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
     popcounts,
     blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
     ids,
-    metadata: parseMetadata(path, schema.metadata, width * 8, count, blocking),
+    presence: presenceFields === null ? null : presence.subarray(0, count * presenceWidth),
+    metadata: parseMetadata(path, schema.metadata, width * 8, count, blocking, presenceFields),
     format: 'arrow',
   };
 }
@@ -380,9 +403,17 @@ function blockingMetadata(path: string, schema: Schema): BlockingMetadata | null
   return blocking;
 }
 
-function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, count: number, blocking: BlockingMetadata | null): EncodingMetadata | null {
+function parseMetadata(
+  path: string,
+  raw: Map<string, string>,
+  filterBits: number,
+  count: number,
+  blocking: BlockingMetadata | null,
+  presenceFields: string[] | null,
+): EncodingMetadata | null {
   const version = raw.get(METADATA_KEYS.blindlinkVersion);
   if (version === undefined && blocking !== null) throw new UserError(`${path}: block keys without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
+  if (version === undefined && presenceFields !== null) throw new UserError(`${path}: field presence without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
   if (version === undefined) return null;
   const get = (name: string): string => {
     const value = raw.get(name);
@@ -400,6 +431,7 @@ function parseMetadata(path: string, raw: Map<string, string>, filterBits: numbe
   const source = raw.get(METADATA_KEYS.secretSource);
   if (source === 'keygen' || source === 'other') metadata.secretSource = source;
   if (blocking !== null) metadata.blocking = blocking;
+  if (presenceFields !== null) metadata.presenceFields = presenceFields;
   if (metadata.filterBits !== filterBits) {
     throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
   }
