@@ -9,6 +9,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
 import { matchCommand } from './match-command.js';
+import { policyLabCommand } from './policy-lab-command.js';
 import { psiCommand } from './psi-command.js';
 import { reportError } from './run.js';
 import { synthCommand } from './synth-command.js';
@@ -27,7 +28,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), demoCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand()]) root.addCommand(command);
   return root;
 }
 
