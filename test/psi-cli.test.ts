@@ -64,7 +64,7 @@ describe('psi over files', () => {
     expect(bytes.includes(Buffer.from('person1'))).toBe(false);
   });
 
-  it('counts nothing when the count step uses the other party's key', async () => {
+  it("counts nothing when the count step uses the other party's key", async () => {
     const result = await step(['count', '--key-file', path('registry.key'), '--reblinded', path('req2.psi'), '--other', path('reg.psi'), '--session', 'test 1', '--json']);
     expect(JSON.parse(result.stdout).intersection).toBe(0);
   });
