@@ -16,7 +16,7 @@ function escape(text: string): string {
 }
 
 const WIDTH = 640;
-const HEIGHT = 360;
+const HEIGHT = 380;
 const LEFT = 70;
 const RIGHT = 610;
 const TOP = 40;
@@ -29,7 +29,9 @@ function niceTicks(max: number, target: number): number[] {
   const unit = raw / power;
   const step = (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
   const ticks: number[] = [];
-  for (let k = 0; k * step <= max * (1 + 1e-9); k++) ticks.push(Number((k * step).toPrecision(10)));
+  // The last tick is at or above the maximum, so every point lies inside the frame.
+  const last = Math.max(1, Math.ceil(max / step - 1e-9));
+  for (let k = 0; k <= last; k++) ticks.push(Number((k * step).toPrecision(10)));
   return ticks;
 }
 
@@ -82,7 +84,7 @@ export function errorVersusEpsilonSvg(report: LabReport): string {
       return `<line x1="${LEFT}" y1="${yy}" x2="${RIGHT}" y2="${yy}" stroke="${colours[i]}" stroke-dasharray="6 4" stroke-width="2"/><text x="${RIGHT - 4}" y="${(Number(yy) - 6).toFixed(1)}" text-anchor="end" font-size="12" fill="${colours[i]}">${escape(a.name)}: |error| ${label(a.meanAbsoluteError as number)}</text>`;
     })
     .join('');
-  const body = `<path d="${path}" fill="none" stroke="#1f77b4" stroke-width="2.5"/>${dots}${lines}<text x="${LEFT + 8}" y="${TOP + 14}" font-size="12" fill="#1f77b4">noisy count: mean |error| over the noise</text>`;
+  const body = `<path d="${path}" fill="none" stroke="#1f77b4" stroke-width="2.5"/>${dots}${lines}<text x="${LEFT}" y="${BOTTOM + 64}" font-size="12" fill="#1f77b4">noisy count: mean |error| over the noise (dashed: exact alternatives)</text>`;
   return frame('Count error against epsilon', 'epsilon per query (log scale)', 'mean |count - truth|', body, xTicks, axis.ticks);
 }
 
@@ -99,10 +101,11 @@ export function disclosureVersusAccuracySvg(report: LabReport): string {
       const colour = a.recordsDisclosed > 0 ? '#d62728' : a.epsilon !== undefined ? '#1f77b4' : '#2ca02c';
       const anchor = cx > (LEFT + RIGHT) / 2 ? 'end' : 'start';
       const dx = anchor === 'end' ? -8 : 8;
-      return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${colour}"><title>${escape(a.name)}</title></circle><text x="${(cx + dx).toFixed(1)}" y="${(cy - 6 - (i % 3) * 11).toFixed(1)}" text-anchor="${anchor}" font-size="11">${escape(a.name)}</text>`;
+      const name = a.epsilon !== undefined ? `\u03b5=${a.epsilon}` : a.name;
+      return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${colour}"><title>${escape(a.name)}</title></circle><text x="${(cx + dx).toFixed(1)}" y="${(cy - 6 - (i % 3) * 11).toFixed(1)}" text-anchor="${anchor}" font-size="11">${escape(name)}</text>`;
     })
     .join('');
-  const legend = `<text x="${LEFT + 8}" y="${TOP + 14}" font-size="12"><tspan fill="#d62728">red: discloses records</tspan>  <tspan fill="#1f77b4">blue: noisy count</tspan>  <tspan fill="#2ca02c">green: one exact number</tspan></text>`;
+  const legend = `<text x="${LEFT}" y="${BOTTOM + 64}" font-size="12"><tspan fill="#d62728">red: discloses records</tspan>  <tspan fill="#1f77b4">blue: noisy count</tspan>  <tspan fill="#2ca02c">green: one exact number</tspan></text>`;
   return frame('Disclosure against accuracy', 'membership advantage of a differencing requester (TPR - FPR)', 'mean |count - truth|', body + legend, xTicks, axis.ticks);
 }
 
