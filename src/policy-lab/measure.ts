@@ -64,30 +64,18 @@ async function size(path: string): Promise<number> {
   return (await stat(path)).size;
 }
 
-async function readTruthRows(path: string, requests: number): Promise<Int32Array> {
-  const truth = new Int32Array(requests).fill(-1);
+/**
+ * Per request row, the registry row a two-column CSV links it to (truth.csv's request_row,
+ * registry_row; pairs.csv's index_a, index_b with the requests as A), or -1.
+ */
+async function readRowLinks(path: string, requests: number): Promise<Int32Array> {
+  const links = new Int32Array(requests).fill(-1);
   let header = true;
   for await (const record of readCsvRecords(path, DIALECT)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    truth[Number(record.fields[0])] = Number(record.fields[1]);
+    if (!header) links[Number(record.fields[0])] = Number(record.fields[1]);
+    header = false;
   }
-  return truth;
-}
-
-async function readPairRows(path: string, requests: number): Promise<Int32Array> {
-  const matched = new Int32Array(requests).fill(-1);
-  let header = true;
-  for await (const record of readCsvRecords(path, DIALECT)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    matched[Number(record.fields[0])] = Number(record.fields[1]);
-  }
-  return matched;
+  return links;
 }
 
 /**
@@ -192,7 +180,7 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
       synthesize({ registry: options.registry, requests: options.requests, overlap: options.overlap, seed: options.seed, outDir: folder, rates: DEFAULT_CORRUPTION, namesakeRate: 0.1, relativeRate: 0.1 }),
     );
     say(`synthesised ${options.registry} taxpayers and ${options.requests} requests (${synth.value.members} members) in ${synth.seconds.toFixed(1)} s`);
-    const truth = await readTruthRows(synth.value.truthPath, options.requests);
+    const truth = await readRowLinks(synth.value.truthPath, options.requests);
     const secret = new TextEncoder().encode(randomBytes(32).toString('hex'));
     const encode = (input: string, output: string) => encodeFile({ schema: schemaPath, secret, input, output, workers: options.workers, dialect: DIALECT, onError: 'fail' });
     const encoded = await timed(async () => {
@@ -214,7 +202,7 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
       }),
     );
     say(`linkage unit matched the encodings in ${match.seconds.toFixed(1)} s (${match.value.count} pairs)`);
-    const matched = await readPairRows(file('pairs.csv'), options.requests);
+    const matched = await readRowLinks(file('pairs.csv'), options.requests);
     let correctPairs = 0;
     matched.forEach((registryRow, requestRow) => {
       if (registryRow >= 0 && truth[requestRow] === registryRow) correctPairs++;

@@ -29,16 +29,11 @@ export interface LabOptions {
   workers: number;
 }
 
-export interface LabFlags {
+/** The command line's view: sizes may be left to the scale. */
+export interface LabFlags extends Omit<LabOptions, 'registry' | 'requests'> {
   registry?: number;
   requests?: number;
   scale: number;
-  overlap: number;
-  seed: number;
-  epsilons: number[];
-  trials: number;
-  threshold: number;
-  workers: number;
 }
 
 /** Parses `0.1,0.5,1`; an epsilon outside (0, 10] is a usage error. */
