@@ -119,7 +119,7 @@ export function renderReport(report: LabReport, context: ReportContext): string 
     .map(
       (a) =>
         `<tr${a.available ? '' : ' class="na"'}><td><b>${escape(a.name)}</b>${a.note ? `<div class="note">${escape(a.note)}</div>` : ''}</td><td>${escape(a.reveals)}</td><td>${escape(a.othersLearn)}</td>` +
-        `<td class="n">${cell(a.recordsDisclosed)}</td><td class="n">${cell(a.count)}</td><td class="n">${cell(a.countError)}</td><td class="n">${cell(a.meanAbsoluteError, 1)}</td>` +
+        `<td class="n">${cell(a.recordsDisclosed)}</td><td class="n">${cell(a.count)}</td><td class="n">${a.countError !== null && a.countError > 0 ? '+' : ''}${cell(a.countError)}</td><td class="n">${cell(a.meanAbsoluteError, 1)}</td>` +
         `<td class="n">${a.membershipAttack === null ? '&mdash;' : cell(a.membershipAttack.advantage, 3)}</td><td class="n">${cell(a.seconds, 1)}</td><td class="n">${cell(a.bytes)}</td></tr>`,
     )
     .join('\n');
