@@ -3,11 +3,12 @@
 // element carried as its X25519 u-coordinate (32 bytes, little-endian). The u-coordinate names a
 // point up to its sign, which commutative blinding never needs: u([a]P) = u([a](-P)).
 //
-// Why not ristretto255 arithmetic itself: measured on this machine (docs/BENCHMARKS.md, bench/psi.ts)
-// @noble/curves' ristretto255 multiply costs about 0.9 ms and libsodium's WebAssembly one about
-// 0.13 ms, so the 400,000 multiplications of a 100k x 100k run would take 360 or 55 core-seconds
-// against the issue's target of 28.3. Node's X25519 (OpenSSL's constant-time ladder) costs about
-// 40 us including the key import, and hashing onto the group with libsodium about 26 us.
+// Why not ristretto255 arithmetic itself: measured on this machine (bench/psi.ts, docs/BENCHMARKS.md),
+// @noble/curves' ristretto255 multiply costs about 0.9-1.0 ms (multiplyUnsafe no less) and
+// libsodium's WebAssembly one 0.11-0.14 ms, so the 400,000 multiplications of a 100k x 100k run
+// would take about 380 or 50 core-seconds against the issue's target of 28.3 for the whole run.
+// Node's X25519 (OpenSSL's constant-time ladder) costs about 40 us including the key import, and
+// hashing onto the group with libsodium about 30 us.
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 
