@@ -6,6 +6,8 @@ import sodium from 'libsodium-wrappers-sumo';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blindElements, blindingKey, ELEMENT_BYTES, firstNonCanonical, hashToGroup, loadGroup, LowOrderElement } from '../src/psi/group.js';
 import { deriveBlindingSeed, hashDomain, tokenDigests } from '../src/psi/keys.js';
+import { sharedElements } from '../src/psi/message.js';
+import { shuffleElements } from '../src/psi/protocol.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const element = (elements: Uint8Array, i: number): Uint8Array => elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES);
@@ -86,5 +88,25 @@ describe('firstNonCanonical', () => {
     bytes.set(littleEndian(9n), 0);
     bytes.set(littleEndian(value & ((1n << 256n) - 1n)), 32);
     expect(firstNonCanonical(bytes)).toBe(expected === -1 ? -1 : 1);
+  });
+});
+
+describe('shuffleElements and sharedElements', () => {
+  it('permutes whole elements and leaves the set unchanged', () => {
+    const count = 500;
+    const elements = hashToGroup(randomBytes(64 * count), count);
+    const before = new Set(Array.from({ length: count }, (_, i) => hex(element(elements, i))));
+    const shuffled = shuffleElements(elements.slice());
+    const after = Array.from({ length: count }, (_, i) => hex(element(shuffled, i)));
+    expect(new Set(after)).toEqual(before);
+    // 500 elements left in place by chance: probability 1/500!.
+    expect(after.some((value, i) => value !== hex(element(elements, i)))).toBe(true);
+  });
+
+  it('counts common elements', () => {
+    const elements = hashToGroup(randomBytes(64 * 10), 10);
+    expect(sharedElements(elements.subarray(0, 6 * 32), elements.subarray(3 * 32))).toBe(3);
+    expect(sharedElements(elements.subarray(0, 3 * 32), elements.subarray(3 * 32))).toBe(0);
+    expect(sharedElements(new Uint8Array(0), elements)).toBe(0);
   });
 });
