@@ -132,7 +132,7 @@ async function exactTokenHits(requestsPath: string, schemaPath: string, registry
   return Int32Array.from(hits);
 }
 
-async function runPsi(folder: string, schemaPath: string, requestsPath: string, registryPath: string, workers: number): Promise<LabMeasurements['psi'] & { registrySet: Set<string> }> {
+async function runPsi(folder: string, schemaPath: string, requestsPath: string, registryPath: string, workers: number): Promise<{ figures: LabMeasurements['psi']; registrySet: Set<string> }> {
   const cpu = process.cpuUsage();
   const plan = await loadSchema(schemaPath);
   const tokens = await timed(async () => ({ requester: await readTokenFile(requestsPath, plan, DIALECT), registry: await readTokenFile(registryPath, plan, DIALECT) }));
@@ -156,7 +156,7 @@ async function runPsi(folder: string, schemaPath: string, requestsPath: string, 
   });
   const used = process.cpuUsage(cpu);
   const bytes = (await size(file('requester.psi'))) + (await size(file('registry.psi'))) + (await size(file('requester-reblinded.psi')));
-  return {
+  const figures = {
     count: protocol.value,
     requesterTokens: tokens.value.requester.tokens.length,
     registryTokens: tokens.value.registry.tokens.length,
@@ -165,8 +165,8 @@ async function runPsi(folder: string, schemaPath: string, requestsPath: string, 
     seconds: tokens.seconds + protocol.seconds,
     coreSeconds: (used.user + used.system) / 1e6,
     bytes,
-    registrySet: new Set(tokens.value.registry.tokens),
   };
+  return { figures, registrySet: new Set(tokens.value.registry.tokens) };
 }
 
 /** Runs everything once; `say` gets one line per finished step (stderr progress in the CLI). */
@@ -208,9 +208,9 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
       if (registryRow >= 0 && truth[requestRow] === registryRow) correctPairs++;
     });
     const disclosure = await timed(() => plaintextDisclosure(synth.value.requestsPath, synth.value.registryPath, matched));
-    const psi = await runPsi(folder, schemaPath, synth.value.requestsPath, synth.value.registryPath, options.workers);
+    const { figures: psi, registrySet } = await runPsi(folder, schemaPath, synth.value.requestsPath, synth.value.registryPath, options.workers);
     say(`two-party exact-token PSI in ${psi.seconds.toFixed(1)} s (${psi.coreSeconds.toFixed(1)} core-seconds): ${psi.count} common tokens`);
-    const exactHits = await exactTokenHits(synth.value.requestsPath, schemaPath, psi.registrySet);
+    const exactHits = await exactTokenHits(synth.value.requestsPath, schemaPath, registrySet);
     // The protocol's count must equal the plaintext intersection of the same tokens: the lab checks
     // the cryptography against the truth it can see, on every run.
     const plainIntersection = new Set(exactHits.filter((id) => id >= 0)).size;
@@ -219,8 +219,6 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
     const requestsArrowBytes = await size(file('requests.arrow'));
     const registryArrowBytes = await size(file('registry.arrow'));
     const requestListBytes = await size(synth.value.requestsPath);
-    const { registrySet: _registrySet, ...psiFigures } = psi;
-    void _registrySet;
     return {
       registry: options.registry,
       requests: options.requests,
@@ -240,7 +238,7 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
         pairsCsvBytes: await size(file('pairs.csv')),
       },
       plaintext: { seconds: match.seconds + disclosure.seconds, bytes: requestListBytes + disclosure.value, requestListBytes, disclosureBytes: disclosure.value },
-      psi: psiFigures,
+      psi,
       exactHits,
       estimate: { ...estimate.value, seconds: estimate.seconds },
       warnings,
