@@ -11,7 +11,8 @@ export function keygenCommand(): Command {
       'after',
       `
 Both custodians must encode with the same secret; share the file over a secure channel and
-never with the linkage unit. The secret is never printed.
+never with the linkage unit. The secret is never printed. For \`blindlink psi\`, each party makes
+its own key the same way, in a separate file that it shares with nobody.
 
 Example:
   blindlink keygen --out secret.key`,

@@ -11,6 +11,8 @@ import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
 import { assertNoTokenArgument, luCommand } from './lu-command.js';
 import { matchCommand } from './match-command.js';
+import { policyLabCommand } from './policy-lab-command.js';
+import { psiCommand } from './psi-command.js';
 import { reportError } from './run.js';
 import { serveCommand } from './serve-command.js';
 import { synthCommand } from './synth-command.js';
@@ -29,7 +31,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
   return root;
 }
 
@@ -41,8 +43,12 @@ async function main(): Promise<void> {
   });
   const root = program();
   // Usage errors exit 2 (DESIGN.md); commander's default would be 1.
-  const commands = [root, ...root.commands];
-  for (const command of commands) command.exitOverride();
+  // Nested too (psi blind|reblind|count).
+  const override = (command: Command): void => {
+    command.exitOverride();
+    for (const sub of command.commands) override(sub);
+  };
+  override(root);
   try {
     assertNoSecretArgument(process.argv.slice(2));
     assertNoTokenArgument(process.argv.slice(2));
