@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
 import { attackCommand } from './attack-command.js';
 import { auditCommand } from './audit-command.js';
+import { dedupCommand } from './dedup-command.js';
 import { demoCommand } from './demo-command.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
 import { evaluateCommand } from './evaluate-command.js';
@@ -28,10 +29,12 @@ Typical run:
   blindlink keygen --out secret.key                                   (custodian A, shares it with B)
   blindlink encode --schema schema.json --secret-file secret.key --in a.csv --out a.arrow   (each custodian)
   blindlink match a.arrow b.arrow --threshold 0.8                     (linkage unit: prints a count)
+  blindlink match a.arrow b.arrow c.arrow --threshold 0.8             (three or more custodians: groups)
+  blindlink dedup a.arrow --threshold 0.8                             (duplicates inside one file)
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), dedupCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
   return root;
 }
 

@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
+import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
+import { formatMultiPartyReport, GROUPS_NO_NOISE, PARTIES_COUNT_DEFINITION } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { action, numberIn, positiveInteger } from './run.js';
 
@@ -16,14 +18,14 @@ interface MatchFlags {
   workers?: number;
   blocking: BlockingChoice;
   maxCandidates?: number;
+  partyPairCounts?: boolean;
   json?: boolean;
 }
 
 export function matchCommand(): Command {
   return new Command('match')
-    .description('compare two encoded files and release the number of matched records (or what --reveal allows)')
-    .argument('<a>', 'encoded file of custodian A (.arrow, or clkhash {"clks": [...]} JSON)')
-    .argument('<b>', 'encoded file of custodian B')
+    .description('compare two encoded files (or link three or more) and release the number of matched records (or what --reveal allows)')
+    .argument('<files...>', `encoded files, one per custodian (.arrow, or clkhash {"clks": [...]} JSON): two for a 1:1 match, 3 to ${MAX_PARTIES} for multi-party linkage`)
     .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1], or "auto" to choose one from the score distribution (no truth needed) and report it')
     .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
     .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
@@ -38,6 +40,7 @@ export function matchCommand(): Command {
     )
     .option('--workers <n>', 'worker threads for all-pairs and LSH matching (default: number of cores); the signature join runs on one', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
+    .option('--party-pair-counts', 'three or more files only: also release, for every pair of files, how many groups hold a record of both')
     .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes, blocking (method, pairs compared, reduction ratio, LSH plan)')
     .addHelpText(
       'after',
@@ -51,6 +54,15 @@ Reveal modes:
 Both files must carry the same schema fingerprint, key check value and filter length.
 clkhash JSON files carry none of these, so the check is skipped with a warning.
 Candidate pairs are held in memory (about 32 bytes each): --max-candidates bounds them.
+
+Three or more files (multi-party linkage, as anonlink's greedy solver):
+  candidate pairs are found for every pair of files; walking them from the highest score down,
+  two groups merge only when every pair of records across them is a candidate, so a group holds
+  at most one record per file. count = ${PARTIES_COUNT_DEFINITION}.
+  --party-pair-counts adds, per pair of files, the groups holding a record of both. --reveal
+  pairs writes group,file,index (or id) lines to --out. ${GROUPS_NO_NOISE}
+  --threshold auto: the median of the two-file automatic thresholds of all file pairs.
+  At most ${MAX_PARTIES} files; each must be given once, all encoded alike.
 
 Blocking:
   none       every pair, pruned by the popcount bound only
@@ -66,7 +78,11 @@ Example:
   blindlink match a.arrow b.arrow --threshold 0.8 --reveal noisy-count --epsilon 1 --json`,
     )
     .action(
-      action(async (a: string, b: string, flags: MatchFlags) => {
+      action(async (files: string[], flags: MatchFlags) => {
+        if (files.length < 2) throw new UserError('match needs two or more encoded files (to find duplicates inside one file, use blindlink dedup)', 2);
+        if (files.length > 2) return matchMany(files, flags);
+        if (flags.partyPairCounts) throw new UserError('--party-pair-counts applies to three or more files; with two, the count is the pair count', 2);
+        const [a, b] = files;
         const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
         let epsilon: number | null = null;
         if (flags.reveal === 'noisy-count') {
@@ -96,4 +112,27 @@ Example:
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
       }),
     );
+}
+
+/** `match A B C ...`: linkage across three or more files. */
+async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
+  const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
+  if (flags.reveal === 'noisy-count') throw new UserError(`--reveal noisy-count is not offered for three or more files: ${GROUPS_NO_NOISE}`, 2);
+  if (flags.epsilon !== undefined) throw new UserError(`--epsilon applies only to --reveal noisy-count with two files (reveal is ${flags.reveal})`, 2);
+  if (flags.reveal === 'pairs' && flags.out === undefined) throw new UserError('--reveal pairs needs --out <file>', 2);
+  if (flags.reveal !== 'pairs' && flags.out !== undefined) throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); groups are never written by default`, 2);
+  const report = await matchParties({
+    files,
+    threshold,
+    reveal: flags.reveal,
+    partyPairCounts: flags.partyPairCounts === true,
+    out: flags.out,
+    workers: flags.workers ?? Math.max(1, availableParallelism()),
+    blocking: flags.blocking,
+    maxCandidates: flags.maxCandidates,
+    warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+    progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
+  });
+  if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
+  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatMultiPartyReport(report)}\n`);
 }
