@@ -6,32 +6,9 @@ import { candidateOrder, greedySolve } from '../src/solve/greedy.js';
 import { connectedComponents, greedyGroups, groupSizes, type Grouping } from '../src/solve/greedy-groups.js';
 import { seeded } from './helpers/clk-json.js';
 import { candidates } from './helpers/candidates.js';
+import { referenceGroups } from './helpers/reference-groups.js';
 
 type Edge = [number, number, number];
-
-/** Greedy grouping from its definition, with a set of seen pairs and explicit member lists. */
-function referenceGroups(nodes: number, ordered: Edge[], fraction: number): Set<string> {
-  const group = Array.from({ length: nodes }, (_, i) => [i]);
-  const of = Array.from({ length: nodes }, (_, i) => i);
-  const seen = new Set<string>();
-  const key = (x: number, y: number): string => (x < y ? `${x},${y}` : `${y},${x}`);
-  for (const [x, y] of ordered) {
-    seen.add(key(x, y));
-    const gx = of[x];
-    const gy = of[y];
-    if (gx === gy) continue;
-    let cross = 0;
-    for (const u of group[gx]) for (const v of group[gy]) if (seen.has(key(u, v))) cross++;
-    if (cross / (group[gx].length * group[gy].length) >= fraction) {
-      for (const v of group[gy]) {
-        group[gx].push(v);
-        of[v] = gx;
-      }
-      group[gy] = [];
-    }
-  }
-  return new Set(group.filter((g) => g.length > 1).map((g) => g.sort((p, q) => p - q).join(' ')));
-}
 
 function groupsOf(grouping: Grouping): Set<string> {
   const lists: number[][] = Array.from({ length: grouping.count }, () => []);
