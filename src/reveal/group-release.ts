@@ -55,7 +55,7 @@ export interface MultiPartyReport extends ThresholdSummary {
   partyPairCounts?: Array<{ a: number; b: number; count: number }>;
   inputs: InputSummary[];
   /** Over all file pairs: pairs in all, pairs compared, reduction ratio, and the methods used. */
-  blocking: Omit<BlockingSummary, 'method' | 'lsh'> & { methods: Array<BlockingSummary['method']> };
+  blocking?: Omit<BlockingSummary, 'method' | 'lsh'> & { methods: Array<BlockingSummary['method']> };
   histogram?: GroupHistogram;
   out?: string;
 }
@@ -137,8 +137,10 @@ export function formatMultiPartyReport(report: MultiPartyReport): string {
   lines.push(`groups spanning two or more files: ${report.count}`);
   for (const pair of report.partyPairCounts ?? []) lines.push(`  files ${pair.a} and ${pair.b}: ${pair.count}`);
   if (report.histogram !== undefined) lines.push(...histogramLines(report.histogram, report.threshold, report.inputs.map((_, i) => `[${i}]`)));
-  const { pairsCompared, pairsTotal, reductionRatio, methods } = report.blocking;
-  lines.push(comparisonsLine(pairsCompared, pairsTotal, `all file pairs; ${methods.join(', ')}`, reductionRatio));
+  if (report.blocking !== undefined) {
+    const { pairsCompared, pairsTotal, reductionRatio, methods } = report.blocking;
+    lines.push(comparisonsLine(pairsCompared, pairsTotal, `all file pairs; ${methods.join(', ')}`, reductionRatio));
+  }
   if (report.out !== undefined) lines.push(`groups written to ${report.out}`);
   return lines.join('\n');
 }
