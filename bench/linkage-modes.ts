@@ -17,9 +17,9 @@ import { chooseModeThreshold, dedupThresholdProblem } from '../src/match/mode-th
 import { groupParties, type PartyPairCandidates } from '../src/match/multi-party.js';
 import { filterSet } from '../src/match/pair-candidates.js';
 import type { Candidates } from '../src/match/tile.js';
-import type { ClusterMethod } from '../src/reveal/group-release.js';
 import { readSecret, writeNewSecret } from '../src/secret.js';
-import type { Grouping } from '../src/solve/greedy-groups.js';
+import { candidateOrder } from '../src/solve/greedy.js';
+import { greedyGroups, type Grouping } from '../src/solve/greedy-groups.js';
 import { keyboardTypo, ocrVariant, phoneticVariant } from '../src/synth/corrupt.js';
 import { Random } from '../src/synth/random.js';
 import { synthesize } from '../src/synth/write.js';
@@ -117,10 +117,17 @@ async function febrl3(secret: Uint8Array) {
   const floor = 0.6;
   const all = await findSelfCandidates(filterSet(file), { threshold: floor, workers, maxCandidates: 60_000_000 });
   const result: Record<string, unknown> = { records: file.count, truePairs, candidatesAtFloor: all.length, auto: { ...auto, seconds: autoSeconds } };
-  for (const method of ['greedy', 'components'] as ClusterMethod[]) {
-    const sweep = sweepSteps(floor).map((t) => pairwise(clusterDuplicates(atOrAbove(all, t), file.count, method), entity, truePairs, t));
+  // The two shipped clusterings, and anonlink's probabilistic variant (merge when half the cross
+  // pairs are candidates) for comparison: not offered by the command.
+  const methods: Record<string, (c: Candidates) => Grouping> = {
+    greedy: (c) => clusterDuplicates(c, file.count, 'greedy'),
+    components: (c) => clusterDuplicates(c, file.count, 'components'),
+    'greedy, merge fraction 0.5': (c) => greedyGroups(file.count, { a: c.a, b: c.b, order: candidateOrder(c, file.count, file.count) }, { mergeFraction: 0.5 }),
+  };
+  for (const [method, cluster] of Object.entries(methods)) {
+    const sweep = sweepSteps(floor).map((t) => pairwise(cluster(atOrAbove(all, t)), entity, truePairs, t));
     const best = bestOf(sweep);
-    const atAuto = pairwise(clusterDuplicates(atOrAbove(all, auto.threshold), file.count, method), entity, truePairs, auto.threshold);
+    const atAuto = pairwise(cluster(atOrAbove(all, auto.threshold)), entity, truePairs, auto.threshold);
     result[method] = { best, auto: atAuto, sweep };
     console.error(`febrl3 ${method}: best F1 ${f4(best.f1)} at ${best.threshold} (P ${f4(best.precision)} R ${f4(best.recall)}); auto ${auto.threshold} (${auto.method}) F1 ${f4(atAuto.f1)}`);
   }
@@ -265,10 +272,15 @@ if (want('febrl3')) results.febrl3 = await febrl3(secret);
 for (const k of [3, 5, 10]) if (want(`ncvr${k}`)) results[`ncvr${k}`] = await ncvr(k, secret);
 if (want('cost')) results.cost = await cost(secret);
 const summary = (q: Quality): string => `${q.threshold.toFixed(2)} | ${f4(q.precision)} | ${f4(q.recall)} | ${f4(q.f1)}`;
-const febrl = results.febrl3 as { greedy: { best: Quality; auto: Quality }; components: { best: Quality; auto: Quality } } | null | undefined;
+const febrl = results.febrl3 as Record<string, { best: Quality; auto: Quality; sweep: Quality[] }> | null | undefined;
 if (febrl) {
+  const methods = ['greedy', 'components', 'greedy, merge fraction 0.5'];
   console.log('\n| FEBRL3 dedup | best t | precision | recall | F1 | auto t | precision | recall | F1 |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const m of ['greedy', 'components'] as const) console.log(`| ${m} | ${summary(febrl[m].best)} | ${summary(febrl[m].auto)} |`);
+  for (const m of methods) console.log(`| ${m} | ${summary(febrl[m].best)} | ${summary(febrl[m].auto)} |`);
+  console.log(`\nF1 by threshold:\n\n| t | ${methods.join(' | ')} |\n| --- |${methods.map(() => ' --- |').join('')}`);
+  febrl.greedy.sweep.forEach((p, i) => {
+    if (Math.round(p.threshold * 100) % 2 === 0) console.log(`| ${p.threshold.toFixed(2)} | ${methods.map((m) => `${f4(febrl[m].sweep[i].precision)} / ${f4(febrl[m].sweep[i].recall)} / ${f4(febrl[m].sweep[i].f1)}`).join(' | ')} |`);
+  });
 }
 const ncvrRows = [3, 5, 10].map((k) => results[`ncvr${k}`] as { parties: number; records: number; truePairs: number; best: Quality; auto: Quality } | null | undefined).filter((r) => r);
 if (ncvrRows.length > 0) {

@@ -170,3 +170,24 @@ describe('connectedComponents', () => {
     expect(greedyGroups(4, { a: c.a, b: c.b, order: candidateOrder(c, 4, 4) }).count).toBe(2);
   });
 });
+
+describe('greedySolve when one record is added (docs/PRIVACY.md, repeated releases)', () => {
+  it('the 1:1 count moves by 0 or +1, and by +1 only when the new record is matched', () => {
+    const random = seeded(61);
+    for (let trial = 0; trial < 3000; trial++) {
+      const countA = 1 + Math.floor(random() * 8);
+      const countB = 1 + Math.floor(random() * 8);
+      const added = Math.floor(random() * countA);
+      const rows: Edge[] = [];
+      for (let i = 0; i < countA; i++) for (let j = 0; j < countB; j++) if (random() < 0.4) rows.push([i, j, Math.floor(random() * 5) / 5 + 0.2]);
+      // Without the record, the rows after it move up by one.
+      const before = rows.filter(([i]) => i !== added).map(([i, j, s]): Edge => [i > added ? i - 1 : i, j, s]);
+      const m0 = greedySolve(candidates(before), countA - 1, countB).length;
+      const m1 = greedySolve(candidates(rows), countA, countB);
+      const change = m1.length - m0;
+      expect([0, 1]).toContain(change);
+      if (change === 1) expect(Array.from(m1.a)).toContain(added);
+    }
+  });
+});
+
