@@ -2,11 +2,11 @@
 // releases only how many records are duplicates. A thin shell over match/dedup.ts.
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { DEDUP_BLOCKING_CHOICES, dedupFile, type DedupBlockingChoice } from '../match/dedup.js';
-import { CLUSTER_METHODS, DEDUP_COUNT_DEFINITION, formatDedupReport, GROUPS_NO_NOISE, type ClusterMethod } from '../reveal/group-release.js';
+import { CLUSTER_METHODS, DEDUP_COUNT_DEFINITION, formatDedupReport, GROUPS_NO_NOISE, type ClusterMethod, type GroupRevealMode } from '../reveal/group-release.js';
 import { REVEAL_MODES, type RevealMode } from '../reveal/release.js';
+import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
 
 interface DedupFlags {
@@ -63,24 +63,19 @@ Example:
     .action(
       action(async (file: string, flags: DedupFlags) => {
         const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
-        if (flags.reveal === 'noisy-count') throw new UserError(`--reveal noisy-count is not offered for dedup: ${GROUPS_NO_NOISE}`, 2);
-        if (flags.reveal === 'pairs' && flags.out === undefined) throw new UserError('--reveal pairs needs --out <file>', 2);
-        if (flags.reveal !== 'pairs' && flags.out !== undefined) {
-          throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); clusters are never written by default`, 2);
-        }
+        checkRevealFlags(flags, `for dedup: ${GROUPS_NO_NOISE}`, 'clusters', Number);
         const report = await dedupFile({
           file,
           threshold,
-          reveal: flags.reveal,
+          reveal: flags.reveal as GroupRevealMode,
           cluster: flags.cluster,
           out: flags.out,
           workers: flags.workers ?? Math.max(1, availableParallelism()),
           blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
-          progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
+          progress: stderrReporters().progress,
         });
-        if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatDedupReport(report)}\n`);
+        printReport(report, flags.json, formatDedupReport);
       }),
     );
 }

@@ -8,6 +8,7 @@ import { addBatch, initState, releaseState, stateStatus, type LinkReport, type L
 import { MAX_PARTIES } from '../match/multi-party.js';
 import { CLUSTER_METHODS, formatDedupReport, formatMultiPartyReport, GROUPS_NO_NOISE, type ClusterMethod, type DedupReport, type MultiPartyReport } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type MatchReport, type RevealMode } from '../reveal/release.js';
+import { checkRevealFlags } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
 
 function workers(flag: number | undefined): number {
@@ -123,16 +124,9 @@ Example:
     .action(
       action(async (flags: { state: string; reveal: RevealMode; epsilon?: string; out?: string; partyPairCounts?: boolean; json?: boolean }) => {
         const mode = (await stateStatus(flags.state)).mode;
-        let epsilon: number | null = null;
-        if (flags.reveal === 'noisy-count') {
-          if (mode !== 'two-party') throw new UserError(`--reveal noisy-count is not offered for this state (${mode}): ${GROUPS_NO_NOISE}`, 2);
-          if (flags.epsilon === undefined) throw new UserError('--reveal noisy-count needs --epsilon', 2);
-          epsilon = numberIn('--epsilon', flags.epsilon, (e) => e > 0, 'a positive number');
-        } else if (flags.epsilon !== undefined) {
-          throw new UserError(`--epsilon applies only to --reveal noisy-count (reveal is ${flags.reveal})`, 2);
-        }
-        if (flags.reveal === 'pairs' && flags.out === undefined) throw new UserError('--reveal pairs needs --out <file>', 2);
-        if (flags.reveal !== 'pairs' && flags.out !== undefined) throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal})`, 2);
+        const epsilon = checkRevealFlags(flags, mode === 'two-party' ? null : `for this state (${mode}): ${GROUPS_NO_NOISE}`, 'pairs and groups', (text) =>
+          numberIn('--epsilon', text, (e) => e > 0, 'a positive number'),
+        );
         if (flags.partyPairCounts && mode !== 'multi-party') throw new UserError('--party-pair-counts applies to states of three or more parties', 2);
         const report = await releaseState({ dir: flags.state, reveal: flags.reveal, epsilon, out: flags.out, partyPairCounts: flags.partyPairCounts === true });
         print(flags.json, report, formatLinkReport(report));

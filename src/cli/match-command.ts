@@ -6,8 +6,9 @@ import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
-import { formatMultiPartyReport, GROUPS_NO_NOISE, PARTIES_COUNT_DEFINITION } from '../reveal/group-release.js';
+import { formatMultiPartyReport, GROUPS_NO_NOISE, PARTIES_COUNT_DEFINITION, type GroupRevealMode } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
+import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
 
 interface MatchFlags {
@@ -117,22 +118,17 @@ Example:
 /** `match A B C ...`: linkage across three or more files. */
 async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
   const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
-  if (flags.reveal === 'noisy-count') throw new UserError(`--reveal noisy-count is not offered for three or more files: ${GROUPS_NO_NOISE}`, 2);
-  if (flags.epsilon !== undefined) throw new UserError(`--epsilon applies only to --reveal noisy-count with two files (reveal is ${flags.reveal})`, 2);
-  if (flags.reveal === 'pairs' && flags.out === undefined) throw new UserError('--reveal pairs needs --out <file>', 2);
-  if (flags.reveal !== 'pairs' && flags.out !== undefined) throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); groups are never written by default`, 2);
+  checkRevealFlags(flags, `for three or more files: ${GROUPS_NO_NOISE}`, 'groups', Number);
   const report = await matchParties({
     files,
     threshold,
-    reveal: flags.reveal,
+    reveal: flags.reveal as GroupRevealMode,
     partyPairCounts: flags.partyPairCounts === true,
     out: flags.out,
     workers: flags.workers ?? Math.max(1, availableParallelism()),
     blocking: flags.blocking,
     maxCandidates: flags.maxCandidates,
-    warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
-    progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
+    ...stderrReporters(),
   });
-  if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
-  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatMultiPartyReport(report)}\n`);
+  printReport(report, flags.json, formatMultiPartyReport);
 }

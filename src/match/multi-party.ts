@@ -21,7 +21,7 @@ import { greedyGroups, type Grouping } from '../solve/greedy-groups.js';
 import { MAX_FILTER_BITS } from '../similarity/dice-kernel.js';
 import { DEFAULT_MAX_CANDIDATES } from './candidates.js';
 import { checkCompatible, signatureKeys } from './compatibility.js';
-import type { BlockingChoice } from './match-files.js';
+import type { MatchOptions } from './match-files.js';
 import { chooseModeThreshold } from './mode-threshold.js';
 import { filterSet, pairCandidates } from './pair-candidates.js';
 import type { Candidates } from './tile.js';
@@ -32,19 +32,14 @@ import type { Candidates } from './tile.js';
  */
 export const MAX_PARTIES = 16;
 
-export interface MultiPartyOptions {
+/** As for matchFiles, with files in place of a and b, a reveal mode without noise, and per-pair counts. */
+export interface MultiPartyOptions extends Pick<MatchOptions, 'threshold' | 'workers' | 'blocking' | 'maxCandidates' | 'warn' | 'progress'> {
   files: string[];
-  threshold: number | 'auto';
   reveal: GroupRevealMode;
   /** Also release, for every pair of files, how many groups hold a record of both. */
   partyPairCounts: boolean;
   /** Groups CSV path; pairs mode only. */
   out?: string;
-  workers: number;
-  blocking?: BlockingChoice;
-  maxCandidates?: number;
-  warn: (message: string) => void;
-  progress?: (message: string) => void;
 }
 
 /** Candidates between files p < q, rows numbered within each file. */
