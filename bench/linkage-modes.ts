@@ -6,7 +6,7 @@
 // Usage: npm run build && node dist/bench/linkage-modes.js [--only febrl3,ncvr3,ncvr5,ncvr10,cost] [--workers N] [--json out.json]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFile } from '../src/encode-file.js';
@@ -237,7 +237,7 @@ async function cost(secret: Uint8Array) {
   const dir = join(workDir, 'synth-cost');
   if (!existsSync(join(dir, 'registry.csv'))) {
     mkdirSync(dir, { recursive: true });
-    await synthesize({ registry: 70_000, requests: 10, overlap: 0.5, seed: 12, outDir: dir, rates: DEFAULT_CORRUPTION, namesakeRate: 0.1, relativeRate: 0.1 });
+    await synthesize({ registry: 71_000, requests: 10, overlap: 0.5, seed: 12, outDir: dir, rates: DEFAULT_CORRUPTION, namesakeRate: 0.1, relativeRate: 0.1 });
   }
   const file = await encoded(join(dir, 'registry.csv'), packagePath('docs/examples/taxpayer-schema.json'), secret, 'record_id', false);
   const t = ['--threshold', '0.8', '--workers', String(workers), '--json', '--blocking', 'none'];
@@ -245,8 +245,8 @@ async function cost(secret: Uint8Array) {
   const record = (name: string, pairs: number, args: string[]): void => {
     const r = timed(args);
     const blocking = r.report.blocking as { pairsCompared: number } | undefined;
-    runs.push({ name, pairs, seconds: r.seconds, rssMiB: Math.round(r.rssMiB), pairsPerSecond: pairs / r.seconds, count: r.report.count, compared: blocking?.pairsCompared, load: r.load });
-    console.error(`${name}: ${r.seconds} s, ${Math.round(r.rssMiB)} MiB, ${(pairs / r.seconds / 1e6).toFixed(1)} M pairs/s, load ${r.load}`);
+    runs.push({ name, pairs, seconds: r.seconds, rssMiB: Math.round(r.rssMiB), pairsPerSecond: pairs / r.seconds, count: r.report.count ?? '', compared: blocking?.pairsCompared, load: r.load });
+    console.error(`${name}: ${r.seconds} s, ${Math.round(r.rssMiB)} MiB, ${(pairs / r.seconds / 1e6).toFixed(1)} M pairs/s, count ${String(r.report.count ?? '-')}, load ${r.load}`);
   };
   // 2e8 pairs: dedup of 20,000 records against a 20,000 x 10,000 match.
   record('two-party 20,000 x 10,000', 2e8, ['match', await slice(file, 0, 20_000, 'a20k.arrow'), await slice(file, 20_000, 30_000, 'b10k.arrow'), ...t]);
@@ -259,6 +259,14 @@ async function cost(secret: Uint8Array) {
   const ten = [];
   for (let p = 0; p < 10; p++) ten.push(await slice(file, p * 4_714, (p + 1) * 4_714, `ten-${p}.arrow`));
   record('10 files of 4,714', 45 * 4_714 * 4_714, ['match', ...ten, ...t]);
+  // Incremental: a state holding 20,000 x 50,000, then a batch of 1,000 new records for the first
+  // party (5e7 pairs) instead of a full re-match of 21,000 x 50,000.
+  const state = join(workDir, 'link-state');
+  rmSync(state, { recursive: true, force: true });
+  const link = ['--workers', String(workers), '--json'];
+  record('link init 20,000 x 50,000', 1e9, ['link', 'init', '--state', state, '--threshold', '0.8', '--names', 'a,b', await slice(file, 0, 20_000, 'a20k.arrow'), await slice(file, 20_000, 70_000, 'b50k.arrow'), ...link]);
+  record('link add 1,000 to a', 1_000 * 50_000, ['link', 'add', '--state', state, '--party', 'a', await slice(file, 70_000, 71_000, 'a1k-batch.arrow'), ...link]);
+  record('link release', 0, ['link', 'release', '--state', state, '--json']);
   return runs;
 }
 
@@ -289,7 +297,7 @@ if (ncvrRows.length > 0) {
 }
 const costRows = results.cost as Array<Record<string, number | string>> | undefined;
 if (costRows) {
-  console.log('\n| run | pairs | wall s | peak RSS MiB | M pairs/s | load before |\n| --- | --- | --- | --- | --- | --- |');
-  for (const r of costRows) console.log(`| ${r.name} | ${Number(r.pairs).toExponential(2)} | ${r.seconds} | ${r.rssMiB} | ${(Number(r.pairsPerSecond) / 1e6).toFixed(1)} | ${r.load} |`);
+  console.log('\n| run | pairs | wall s | peak RSS MiB | M pairs/s | count | load before |\n| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of costRows) console.log(`| ${r.name} | ${Number(r.pairs).toExponential(2)} | ${r.seconds} | ${r.rssMiB} | ${Number(r.pairs) > 0 ? (Number(r.pairsPerSecond) / 1e6).toFixed(1) : '-'} | ${r.count} | ${r.load} |`);
 }
 if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify(results, null, 2)}\n`);

@@ -156,9 +156,12 @@ export async function matchParties(options: MultiPartyOptions): Promise<MultiPar
     const b = files[q];
     const pairMethod = method === 'auto' ? chooseBlocking(a.count, b.count) : method;
     const keys = pairMethod === 'signature' ? signatureKeys(a, b) : null;
-    // The candidate limit holds over all pairs together: they are all in memory for the grouping.
-    const { candidates, blocking } = await pairCandidates(a, b, pairMethod, keys, { threshold, workers: options.workers, maxCandidates: maxCandidates - found });
+    const { candidates, blocking } = await pairCandidates(a, b, pairMethod, keys, { threshold, workers: options.workers, maxCandidates });
+    // The limit holds over all pairs of files together: their candidates are all in memory for the grouping.
     found += candidates.length;
+    if (found > maxCandidates) {
+      throw new UserError(`more than ${maxCandidates} candidate pairs over all pairs of files at threshold ${threshold}: stopped before memory runs out; raise --threshold or --max-candidates`);
+    }
     parts.push({ p, q, candidates });
     summaries.push(blocking);
   }
