@@ -103,6 +103,20 @@ describe('blindlink dedup', () => {
     expect(csvGroups(byIndex, [0])).toEqual(referenceGroups(175, reference()));
   });
 
+  it('--merge-fraction 0.5 merges clusters when half the pairs across them are candidates', async () => {
+    // The threshold where a third copy is near its original but not always near the second copy.
+    const threshold = [0.9, 0.85, 0.8].find((t) => {
+      const pairs = anonlinkOrder(bruteForcePairs(dedupSet, null, t));
+      return [...referenceGroups(175, pairs, 0.5)].sort().join('|') !== [...referenceGroups(175, pairs, 1)].sort().join('|');
+    });
+    expect(threshold).toBeDefined();
+    const out = path('clusters-half.csv');
+    const run = await runCli(['dedup', path('dup.arrow'), '--threshold', String(threshold), '--merge-fraction', '0.5', '--reveal', 'pairs', '--out', out, '--workers', '2']);
+    expect(run.code).toBe(0);
+    const expected = referenceGroups(175, anonlinkOrder(bruteForcePairs(dedupSet, null, threshold as number)), 0.5);
+    expect(csvGroups(readFileSync(out, 'utf8').replace(/,r(\d+)/g, ',$1'), [0])).toEqual(expected);
+  });
+
   it('--cluster components joins every chain of candidate pairs', async () => {
     const run = await runCli(['dedup', path('dup.arrow'), '--threshold', '0.7', '--cluster', 'components', '--json', '--workers', '2']);
     const pairs = bruteForcePairs(dedupSet, null, 0.7);

@@ -30,6 +30,8 @@ export interface DedupOptions {
   threshold: number | 'auto';
   reveal: GroupRevealMode;
   cluster: ClusterMethod;
+  /** Greedy clustering only: share of the pairs across two clusters that must be candidates for them to merge; default 1. */
+  mergeFraction?: number;
   /** Clusters CSV path; pairs mode only. */
   out?: string;
   workers: number;
@@ -46,14 +48,15 @@ export function chooseDedupBlocking(count: number): 'none' | 'lsh' {
 /**
  * Clusters of duplicates from self-join candidates (a < b). `greedy` is anonlink's rule: pairs by
  * score descending (ties by lower rows), two clusters merging only when every pair across them
- * is a candidate, so every cluster is a clique of candidate pairs. `components` joins any chain
- * of candidate pairs.
+ * is a candidate, so every cluster is a clique of candidate pairs; with `mergeFraction` below 1,
+ * when that share of them is (anonlink's probabilistic variant). `components` joins any chain of
+ * candidate pairs.
  *
  * @example const clusters = clusterDuplicates(found, file.count, 'greedy'); // clusters.count
  */
-export function clusterDuplicates(c: Candidates, records: number, method: ClusterMethod): Grouping {
+export function clusterDuplicates(c: Candidates, records: number, method: ClusterMethod, mergeFraction = 1): Grouping {
   if (method === 'components') return connectedComponents(records, c.a, c.b, c.length);
-  return greedyGroups(records, { a: c.a, b: c.b, order: candidateOrder(c, records, records) });
+  return greedyGroups(records, { a: c.a, b: c.b, order: candidateOrder(c, records, records) }, { mergeFraction });
 }
 
 /** Runs a deduplication; the caller has validated the options' ranges. */
@@ -75,13 +78,14 @@ export async function dedupFile(options: DedupOptions): Promise<DedupReport> {
   const method = (options.blocking ?? 'auto') === 'auto' ? chooseDedupBlocking(file.count) : (options.blocking as 'lsh' | 'none');
   const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
   const { candidates, blocking } = await selfCandidates(set, method, { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress });
-  const clusters = clusterDuplicates(candidates, file.count, options.cluster);
+  const clusters = clusterDuplicates(candidates, file.count, options.cluster, options.mergeFraction);
   if (options.reveal === 'pairs' && options.out !== undefined) await writeGroupsCsv(options.out, clusters, { offsets: [0, file.count], ids: [file.ids] });
   const report: DedupReport = {
     mode: 'dedup',
     reveal: options.reveal,
     threshold,
     cluster: options.cluster,
+    ...(options.cluster === 'greedy' ? { mergeFraction: options.mergeFraction ?? 1 } : {}),
     count: duplicateRecords(clusters),
     countDefinition: DEDUP_COUNT_DEFINITION,
     input: { path: file.path, records: file.count, format: file.format },

@@ -37,6 +37,8 @@ export interface DedupReport extends ThresholdSummary {
   mode: 'dedup';
   reveal: GroupRevealMode;
   cluster: ClusterMethod;
+  /** Greedy clustering: the share of cross pairs two clusters needed to merge (1: all). */
+  mergeFraction?: number;
   count: number;
   countDefinition: string;
   input: InputSummary;
@@ -120,7 +122,8 @@ function comparisonsLine(pairsCompared: number, pairsTotal: number, how: string,
 
 /** The dedup report for people. */
 export function formatDedupReport(report: DedupReport): string {
-  const lines = [`input: ${report.input.path} (${report.input.records} records)`, thresholdLine(report), `clustering: ${report.cluster}`];
+  const fraction = report.mergeFraction !== undefined && report.mergeFraction !== 1 ? `, merge fraction ${report.mergeFraction}` : '';
+  const lines = [`input: ${report.input.path} (${report.input.records} records)`, thresholdLine(report), `clustering: ${report.cluster}${fraction}`];
   lines.push(`duplicate records (records minus clusters): ${report.count}`);
   if (report.histogram !== undefined) lines.push(...histogramLines(report.histogram, report.threshold, ['records']));
   if (report.blocking !== undefined) {
