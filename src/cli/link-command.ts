@@ -36,7 +36,7 @@ function initCommand(): Command {
     .requiredOption('--state <dir>', 'new or empty folder for the state (created with mode 0700)')
     .requiredOption('--threshold <t>', 'Dice threshold in (0, 1], fixed for the life of the state')
     .option('--names <list>', 'comma-separated party names, one per file (default: the file names without extension)')
-    .addOption(new Option('--cluster <method>', 'one party only: how duplicates become clusters (see blindlink dedup --help)').choices([...CLUSTER_METHODS]).default('greedy'))
+    .addOption(new Option('--cluster <method>', 'one party only: how duplicates become clusters, greedy (default) or components (see blindlink dedup --help)').choices([...CLUSTER_METHODS]))
     .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
     .option('--json', 'print the state summary as one JSON object')
     .addHelpText(
@@ -49,9 +49,10 @@ Example:
   blindlink link init --state lu-state --threshold 0.8 a.arrow b.arrow`,
     )
     .action(
-      action(async (files: string[], flags: { state: string; threshold: string; names?: string; cluster: ClusterMethod; workers?: number; json?: boolean }) => {
+      action(async (files: string[], flags: { state: string; threshold: string; names?: string; cluster?: ClusterMethod; workers?: number; json?: boolean }) => {
         if (flags.threshold === 'auto') throw new UserError('link init needs a fixed --threshold: choose one with match or dedup --threshold auto on the first files', 2);
         const threshold = numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1]');
+        if (flags.cluster !== undefined && files.length > 1) throw new UserError('--cluster applies to a state of one party (deduplication)', 2);
         const status = await initState({
           dir: flags.state,
           files,

@@ -94,8 +94,21 @@ function held(segments: readonly EncodedFile[], filterBits: number): FilterSet &
   return { filterBits, count, clks, ids };
 }
 
+/** Every party's batches as the state keeps them, each checked against the digest recorded when it was added. */
 async function readSegments(dir: string, m: Manifest): Promise<EncodedFile[][]> {
-  return Promise.all(m.parties.map((p) => Promise.all(p.segments.map((s) => readEncodedFile(join(dir, s.file))))));
+  return Promise.all(
+    m.parties.map((p) =>
+      Promise.all(
+        p.segments.map(async (s) => {
+          const file = await readEncodedFile(join(dir, s.file));
+          if (file.count !== s.records || hexDigest(file.clks) !== s.clkSha256) {
+            throw new UserError(`${join(dir, s.file)}: not the batch the manifest recorded for party ${p.name} (damaged linkage state)`);
+          }
+          return file;
+        }),
+      ),
+    ),
+  );
 }
 
 /** The encoding every batch must share, as an EncodedFile checkCompatible can compare with. */
