@@ -121,6 +121,9 @@ describe('link: refusals and state safety', () => {
     const again = await runCli(['link', 'init', '--state', state, '--threshold', '0.8', path('p0-part0.arrow')]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a linkage state/);
+    const missing = await runCli(['link', 'add', '--state', path('no-such-state'), '--party', 'a', path('p0-part1.arrow')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-such-state: holds no linkage state/);
     // No refused batch left anything behind.
     expect(readdirSync(state).filter((f) => f.startsWith('g000002'))).toEqual([]);
   });

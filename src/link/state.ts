@@ -164,7 +164,10 @@ export async function withStateLock<T>(dir: string, work: () => Promise<T>): Pro
   // The lock appears whole or not at all: written under a temporary name, then hard-linked into
   // place (atomic, and refused when a lock exists), so a crash never leaves an empty lock.
   const temporary = join(dir, `.${LOCK}.${randomBytes(6).toString('hex')}.partial`);
-  await writeFile(temporary, token, { mode: 0o600 });
+  await writeFile(temporary, token, { mode: 0o600 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new UserError(`${dir}: holds no linkage state (no such folder); create one with blindlink link init`);
+    throw new UserError(`${dir}: cannot lock the linkage state (${error.code})`);
+  });
   for (let attempt = 0; ; attempt++) {
     try {
       await link(temporary, path);
