@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { DEDUP_BLOCKING_CHOICES, dedupFile, type DedupBlockingChoice } from '../match/dedup.js';
-import { CLUSTER_METHODS, DEDUP_COUNT_DEFINITION, formatDedupReport, GROUPS_NO_NOISE, type ClusterMethod, type GroupRevealMode } from '../reveal/group-release.js';
+import { CLUSTER_METHODS, formatDedupReport, GROUPS_NO_NOISE, type ClusterMethod, type GroupRevealMode } from '../reveal/group-release.js';
 import { REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
@@ -40,8 +40,9 @@ export function dedupCommand(): Command {
       `
 Every pair of records i < j is compared once; no record is compared with itself.
 
-count = ${DEDUP_COUNT_DEFINITION}.
-  Example: 10 records forming clusters {1, 4, 7} and {2, 9} give count 3 (2 + 1).
+count = duplicate records: records minus clusters. A cluster of n records counts n - 1, what
+  keeping one record per cluster would remove. Example: 10 records forming clusters {1, 4, 7}
+  and {2, 9} give count 3 (2 + 1). --json carries the same definition as countDefinition.
 
 Clustering:
   greedy      (default) anonlink's greedy rule: pairs from the highest score down; two clusters
@@ -58,7 +59,8 @@ Reveal modes:
   count        (default) the number of duplicate records defined above, nothing else
   histogram    each record's best score against any other record, binned: no identities
   pairs        explicit opt-in: the clusters, one line per record (group,index or group,id), to --out
-  noisy-count  refused: ${GROUPS_NO_NOISE}
+  noisy-count  refused: one record added or removed can change the number of duplicates by more
+               than one, so there is no sensitivity to calibrate noise to (docs/PRIVACY.md)
 
 --threshold auto: the two-file rule of match, applied to the file's even rows against its odd
 rows, so that no record is scored against itself.

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
-import { formatMultiPartyReport, GROUPS_NO_NOISE, PARTIES_COUNT_DEFINITION, type GroupRevealMode } from '../reveal/group-release.js';
+import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
@@ -59,11 +59,15 @@ Candidate pairs are held in memory (about 32 bytes each): --max-candidates bound
 Three or more files (multi-party linkage, as anonlink's greedy solver):
   candidate pairs are found for every pair of files; walking them from the highest score down,
   two groups merge only when every pair of records across them is a candidate, so a group holds
-  at most one record per file. count = ${PARTIES_COUNT_DEFINITION}.
-  --party-pair-counts adds, per pair of files, the groups holding a record of both. --reveal
-  pairs writes group,file,index (or id) lines to --out. ${GROUPS_NO_NOISE}
-  --threshold auto: the median of the two-file automatic thresholds of all file pairs.
-  At most ${MAX_PARTIES} files; each must be given once, all encoded alike.
+  at most one record per file.
+  count                groups spanning two or more files
+  --party-pair-counts  also, for every pair of files, the groups holding a record of both
+  --reveal histogram   each record's best score against the other files, per file
+  --reveal pairs       group,file,index (or id) lines to --out; file = position from 0
+  --reveal noisy-count refused: one record can change the number of groups by more than one,
+                       so there is no sensitivity to calibrate noise to (docs/PRIVACY.md)
+  --threshold auto     the median of the two-file automatic thresholds of all file pairs
+  At most ${MAX_PARTIES} files, each given once, all encoded alike with the first.
 
 Blocking:
   none       every pair, pruned by the popcount bound only
