@@ -121,6 +121,7 @@ function stateReference(dir: string, m: Manifest): EncodedFile {
     clks: new Uint8Array(0),
     popcounts: new Uint16Array(0),
     blockKeys: null,
+    presence: null,
     ids: null,
     metadata: { blindlinkVersion: '', schemaFingerprint, keyCheck, filterBits, recordCount: 0, hardening: '' },
     format: 'arrow',
