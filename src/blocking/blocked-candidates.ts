@@ -9,7 +9,8 @@ import type { Candidates } from '../match/tile.js';
 import { thresholdTable } from '../similarity/threshold-table.js';
 import { workerFile } from '../worker-path.js';
 import { CandidateSink } from '../match/candidate-sink.js';
-import { lshPlanFor, type LshPlan } from './lsh-plan.js';
+import { evenAndOddRows } from '../match/split-rows.js';
+import { DEFAULT_TARGET_COMPLETENESS, lshPlanFor, planLsh, type LshPlan } from './lsh-plan.js';
 import { CHUNK_ROWS, extractPools, TableJoin, unpackTableResult, type LshShared, type LshTask, type TableResult } from './lsh-scan.js';
 
 export interface BlockingOptions {
@@ -89,36 +90,67 @@ const POOL_TASK_ROWS = 1 << 16;
  */
 export async function blockedCandidates(a: FilterSet, b: FilterSet, options: BlockingOptions): Promise<BlockedCandidates> {
   if (a.filterBits !== b.filterBits) throw new RangeError(`filter lengths differ: ${a.filterBits} and ${b.filterBits} bits`);
-  const swapped = b.count < a.count;
-  const index = swapped ? b : a;
-  const stream = swapped ? a : b;
-  const seed = options.seed ?? 1;
+  const plan = options.plan ?? lshPlanFor(a, b, { threshold: options.threshold, targetCompleteness: options.targetCompleteness, seed: options.seed ?? 1 });
+  return joinTables(a, b, plan, options, a.count * b.count);
+}
+
+/**
+ * Deduplication's candidates by Hamming LSH: pairs (i, j), i < j, of one set with Dice >=
+ * threshold, each once. The plan's chance-collision estimate samples pairs across the even and
+ * odd rows, so it never counts a record colliding with itself.
+ *
+ * @example const found = await blockedSelfCandidates(file, { threshold: 0.85, workers: 2 });
+ */
+export async function blockedSelfCandidates(a: FilterSet, options: BlockingOptions): Promise<BlockedCandidates> {
+  const [even, odd] = evenAndOddRows(a);
+  const plan =
+    options.plan ??
+    planLsh(even, odd, {
+      threshold: options.threshold,
+      targetCompleteness: options.targetCompleteness ?? DEFAULT_TARGET_COMPLETENESS,
+      seed: options.seed ?? 1,
+      indexedCount: a.count,
+    });
+  return joinTables(a, null, plan, options, (a.count * (a.count - 1)) / 2);
+}
+
+/** The pool and table joins of `plan` between a and b, or of a with itself when b is null. */
+async function joinTables(a: FilterSet, b: FilterSet | null, plan: LshPlan, options: BlockingOptions, pairsTotal: number): Promise<BlockedCandidates> {
+  const self = b === null;
+  const swapped = b !== null && b.count < a.count;
+  const index = swapped ? (b as FilterSet) : a;
+  const stream = swapped ? a : (b ?? a);
   const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
-  const plan = options.plan ?? lshPlanFor(a, b, { threshold: options.threshold, targetCompleteness: options.targetCompleteness, seed });
   const words = (count: number): Int32Array => new Int32Array(sharedBytes(count * 4), 0, count);
   const halves = (count: number): Uint16Array => new Uint16Array(sharedBytes(count * 2), 0, count);
+  const indexClks = sharedWords(index);
+  const indexPool = words(index.count * plan.poolWords);
+  const indexPopcounts = halves(index.count);
   const shared: LshShared = {
     clkWords: Math.ceil(a.filterBits / 32),
     poolWords: plan.poolWords,
-    indexClks: sharedWords(index),
-    streamClks: sharedWords(stream),
-    indexPool: words(index.count * plan.poolWords),
-    streamPool: words(stream.count * plan.poolWords),
-    indexPopcounts: halves(index.count),
-    streamPopcounts: halves(stream.count),
+    indexClks,
+    streamClks: self ? indexClks : sharedWords(stream),
+    indexPool,
+    streamPool: self ? indexPool : words(stream.count * plan.poolWords),
+    indexPopcounts,
+    streamPopcounts: self ? indexPopcounts : halves(stream.count),
     poolBits: plan.poolBits,
     masks: plan.masks,
     poolDistanceLimit: plan.poolDistanceLimit,
     thresholdTable: thresholdTable(a.filterBits, options.threshold),
     chunkRows: Math.max(1, Math.floor(options.streamChunkRows ?? CHUNK_ROWS)),
     swapped,
+    self,
     indexCount: index.count,
     streamCount: stream.count,
   };
 
   const workers = Math.max(0, Math.floor(options.workers));
   const poolTasks: LshTask[] = [];
-  for (const [side, count] of [['index', index.count], ['stream', stream.count]] as const) {
+  // A self-join's stream pools are its index pools: extract them once.
+  const sides = self ? ([['index', index.count]] as const) : ([['index', index.count], ['stream', stream.count]] as const);
+  for (const [side, count] of sides) {
     for (let start = 0; start < count; start += POOL_TASK_ROWS) poolTasks.push({ kind: 'pool', side, start, end: Math.min(count, start + POOL_TASK_ROWS) });
   }
   // With fewer tables than threads, cut the stream side so every thread has work.
@@ -163,7 +195,6 @@ export async function blockedCandidates(a: FilterSet, b: FilterSet, options: Blo
       await pool.destroy();
     }
   }
-  const pairsTotal = a.count * b.count;
   const { masks: _masks, poolBits: _poolBits, ...summary } = plan;
   return {
     ...sink.view(),

@@ -32,6 +32,12 @@ export interface LshShared {
   chunkRows: number;
   /** True when the index side is B, so pairs are emitted as (stream row, index row). */
   swapped: boolean;
+  /**
+   * Self-join (deduplication): index and stream are one set in the same arrays, and a colliding
+   * pair is kept only as (lower row, higher row), so each unordered pair is verified once and no
+   * record is paired with itself.
+   */
+  self: boolean;
   indexCount: number;
   streamCount: number;
 }
@@ -179,7 +185,7 @@ export class TableJoin {
     const partitions = 1 << this.partitionBits;
     const { starts, entries, keys, diff, chunkKeys, chunkRows, partitionStarts } = this;
     // Locals for the hot loops: V8 keeps typed arrays in registers, not re-read off `s`.
-    const { indexPool, streamPool, masks, indexPopcounts, streamPopcounts, indexClks, streamClks, swapped } = s;
+    const { indexPool, streamPool, masks, indexPopcounts, streamPopcounts, indexClks, streamClks, swapped, self } = s;
     const thresholds = s.thresholdTable;
     const poolDistanceLimit = s.poolDistanceLimit;
     const indexCount = s.indexCount;
@@ -260,6 +266,7 @@ export class TableJoin {
         for (let e = starts[bucket]; e < last; e++) {
           if (entries[2 * e + 1] !== key) continue;
           const i = entries[2 * e];
+          if (self && i >= r) continue;
           collisions++;
           let differs = 0;
           let distance = 0;

@@ -4,11 +4,13 @@ import { Command } from 'commander';
 import { BLINDLINK_VERSION } from '../version.js';
 import { attackCommand } from './attack-command.js';
 import { auditCommand } from './audit-command.js';
+import { dedupCommand } from './dedup-command.js';
 import { demoCommand } from './demo-command.js';
 import { assertNoSecretArgument, encodeCommand } from './encode-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { keygenCommand } from './keygen-command.js';
+import { linkCommand } from './link-command.js';
 import { assertNoTokenArgument, luCommand } from './lu-command.js';
 import { matchCommand } from './match-command.js';
 import { policyLabCommand } from './policy-lab-command.js';
@@ -28,10 +30,13 @@ Typical run:
   blindlink keygen --out secret.key                                   (custodian A, shares it with B)
   blindlink encode --schema schema.json --secret-file secret.key --in a.csv --out a.arrow   (each custodian)
   blindlink match a.arrow b.arrow --threshold 0.8                     (linkage unit: prints a count)
+  blindlink match a.arrow b.arrow c.arrow --threshold 0.8             (three or more custodians: groups)
+  blindlink dedup a.arrow --threshold 0.8                             (duplicates inside one file)
+  blindlink link init|add|release --state DIR ...                     (incremental linkage, see link --help)
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), dedupCommand(), linkCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
   return root;
 }
 
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
   });
   const root = program();
   // Usage errors exit 2 (DESIGN.md); commander's default would be 1.
-  // Nested too (psi blind|reblind|count).
+  // Nested too (psi blind|reblind|count, link init|add|release|status).
   const override = (command: Command): void => {
     command.exitOverride();
     for (const sub of command.commands) override(sub);

@@ -5,7 +5,10 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
+import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
+import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
+import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger } from './run.js';
 
 interface MatchFlags {
@@ -16,14 +19,14 @@ interface MatchFlags {
   workers?: number;
   blocking: BlockingChoice;
   maxCandidates?: number;
+  partyPairCounts?: boolean;
   json?: boolean;
 }
 
 export function matchCommand(): Command {
   return new Command('match')
-    .description('compare two encoded files and release the number of matched records (or what --reveal allows)')
-    .argument('<a>', 'encoded file of custodian A (.arrow, or clkhash {"clks": [...]} JSON)')
-    .argument('<b>', 'encoded file of custodian B')
+    .description('compare two encoded files (or link three or more) and release the number of matched records (or what --reveal allows)')
+    .argument('<files...>', `encoded files, one per custodian (.arrow, or clkhash {"clks": [...]} JSON): two for a 1:1 match, 3 to ${MAX_PARTIES} for multi-party linkage`)
     .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1], or "auto" to choose one from the score distribution (no truth needed) and report it')
     .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
     .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
@@ -38,6 +41,7 @@ export function matchCommand(): Command {
     )
     .option('--workers <n>', 'worker threads for all-pairs and LSH matching (default: number of cores); the signature join runs on one', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
+    .option('--party-pair-counts', 'three or more files only: also release, for every pair of files, how many groups hold a record of both')
     .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes, blocking (method, pairs compared, reduction ratio, LSH plan)')
     .addHelpText(
       'after',
@@ -51,6 +55,19 @@ Reveal modes:
 Both files must carry the same schema fingerprint, key check value and filter length.
 clkhash JSON files carry none of these, so the check is skipped with a warning.
 Candidate pairs are held in memory (about 32 bytes each): --max-candidates bounds them.
+
+Three or more files (multi-party linkage, as anonlink's greedy solver):
+  candidate pairs are found for every pair of files; walking them from the highest score down,
+  two groups merge only when every pair of records across them is a candidate, so a group holds
+  at most one record per file.
+  count                groups spanning two or more files
+  --party-pair-counts  also, for every pair of files, the groups holding a record of both
+  --reveal histogram   each record's best score against the other files, per file
+  --reveal pairs       group,file,index (or id) lines to --out; file = position from 0
+  --reveal noisy-count refused: one record can change the number of groups by more than one,
+                       so there is no sensitivity to calibrate noise to (docs/PRIVACY.md)
+  --threshold auto     the median of the two-file automatic thresholds of all file pairs
+  At most ${MAX_PARTIES} files, each given once, all encoded alike with the first.
 
 Blocking:
   none       every pair, pruned by the popcount bound only
@@ -66,7 +83,11 @@ Example:
   blindlink match a.arrow b.arrow --threshold 0.8 --reveal noisy-count --epsilon 1 --json`,
     )
     .action(
-      action(async (a: string, b: string, flags: MatchFlags) => {
+      action(async (files: string[], flags: MatchFlags) => {
+        if (files.length < 2) throw new UserError('match needs two or more encoded files (to find duplicates inside one file, use blindlink dedup)', 2);
+        if (files.length > 2) return matchMany(files, flags);
+        if (flags.partyPairCounts) throw new UserError('--party-pair-counts applies to three or more files; with two, the count is the pair count', 2);
+        const [a, b] = files;
         const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
         let epsilon: number | null = null;
         if (flags.reveal === 'noisy-count') {
@@ -96,4 +117,22 @@ Example:
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
       }),
     );
+}
+
+/** `match A B C ...`: linkage across three or more files. */
+async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
+  const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
+  checkRevealFlags(flags, `for three or more files: ${GROUPS_NO_NOISE}`, 'groups', Number);
+  const report = await matchParties({
+    files,
+    threshold,
+    reveal: flags.reveal as GroupRevealMode,
+    partyPairCounts: flags.partyPairCounts === true,
+    out: flags.out,
+    workers: flags.workers ?? Math.max(1, availableParallelism()),
+    blocking: flags.blocking,
+    maxCandidates: flags.maxCandidates,
+    ...stderrReporters(),
+  });
+  printReport(report, flags.json, formatMultiPartyReport);
 }

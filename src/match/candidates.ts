@@ -43,7 +43,7 @@ export function planTiles(shared: SharedFilters, workers: number): { tiles: Arra
   const views = layoutViews(shared.memory.buffer, layout);
   const cost = (i: number): number => {
     const pa = views.aMeta[i * (META_BYTES / 2)];
-    return Math.max(0, views.rangeHi[pa] - views.rangeLo[pa]);
+    return Math.max(0, views.rangeHi[pa] - (layout.self ? Math.max(views.rangeLo[pa], i + 1) : views.rangeLo[pa]));
   };
   let work = 0;
   for (let i = 0; i < layout.countA; i++) work += cost(i);
@@ -150,6 +150,20 @@ export async function runTiles(
  */
 export async function findCandidates(a: FilterSet, b: FilterSet, options: CandidateOptions): Promise<CandidateResult> {
   if (a.filterBits !== b.filterBits) throw new RangeError(`filter lengths differ: ${a.filterBits} and ${b.filterBits} bits`);
+  return collectCandidates(a, b, options, a.count * b.count);
+}
+
+/**
+ * Deduplication's candidates: every pair (i, j), i < j, of one set with Dice >= threshold, each
+ * once and never a record with itself; a = i, b = j. The same tiles and kernel as findCandidates.
+ *
+ * @example const pairs = await findSelfCandidates(file, { threshold: 0.8, workers: 2 });
+ */
+export async function findSelfCandidates(a: FilterSet, options: CandidateOptions): Promise<CandidateResult> {
+  return collectCandidates(a, null, options, (a.count * (a.count - 1)) / 2);
+}
+
+async function collectCandidates(a: FilterSet, b: FilterSet | null, options: CandidateOptions, pairsTotal: number): Promise<CandidateResult> {
   const workers = Math.max(0, Math.floor(options.workers));
   const shared = loadSharedFilters(a, b, options.threshold, Math.max(1, workers) + 1);
   const { tiles, work } = planTiles(shared, workers);
@@ -158,5 +172,5 @@ export async function findCandidates(a: FilterSet, b: FilterSet, options: Candid
     rows += tile[1] - tile[0];
     options.onProgress?.(rows, a.count);
   });
-  return { ...candidates, pairsTotal: a.count * b.count, pairsScanned: work };
+  return { ...candidates, pairsTotal, pairsScanned: work };
 }

@@ -7,10 +7,8 @@ import { assertWritable } from '../io/atomic-file.js';
 import { writePairsCsv } from '../reveal/pairs-csv.js';
 import { release, type MatchReport, type RevealMode } from '../reveal/release.js';
 import { greedySolve } from '../solve/greedy.js';
-import { findCandidates } from './candidates.js';
-import { blockedCandidates, chooseBlocking } from '../blocking/blocked-candidates.js';
-import { signatureCandidates } from '../blocking/signature-join.js';
-import type { BlockingSummary } from '../reveal/release.js';
+import { chooseBlocking } from '../blocking/blocked-candidates.js';
+import { filterSet, pairCandidates } from './pair-candidates.js';
 import { assertAutoThresholdFeasible, chooseThreshold } from './auto-threshold.js';
 import { checkCompatible, signatureKeys } from './compatibility.js';
 
@@ -49,13 +47,12 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   const keys = method === 'signature' ? signatureKeys(a, b) : null;
   for (const warning of checkCompatible(a, b)) options.warn(warning);
   if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
-  const set = (f: EncodedFile) => ({ filterBits: f.filterBits, count: f.count, clks: f.clks });
   let threshold: number;
   let thresholdChoice: { method: string; reason: string } | undefined;
   if (options.threshold === 'auto') {
     assertAutoThresholdFeasible(a.count, b.count);
     options.progress?.('choosing a threshold from the score distribution');
-    const choice = await chooseThreshold(set(a), set(b), { workers: options.workers });
+    const choice = await chooseThreshold(filterSet(a), filterSet(b), { workers: options.workers });
     threshold = choice.threshold;
     thresholdChoice = { method: choice.method, reason: choice.reason };
   } else {
@@ -63,30 +60,8 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   }
   const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
   const search = { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
-  let candidates;
-  let blocking: BlockingSummary;
-  if (method === 'lsh') {
-    const blocked = await blockedCandidates(set(a), set(b), search);
-    candidates = blocked;
-    const { bitsPerTable, tables, predictedCompleteness } = blocked.plan;
-    blocking = {
-      method,
-      pairsTotal: blocked.pairsTotal,
-      pairsCompared: blocked.pairsCompared,
-      reductionRatio: blocked.reductionRatio,
-      lsh: { bitsPerTable, tables, predictedCompleteness },
-    };
-  } else if (keys !== null) {
-    options.progress?.('comparing pairs that share a block');
-    // The popcounts come along: the reader computed and checked them, and they save a pass over the filters.
-    const withPopcounts = (f: EncodedFile) => ({ ...set(f), popcounts: f.popcounts });
-    const blocked = signatureCandidates(withPopcounts(a), withPopcounts(b), keys.keysA, keys.keysB, { threshold, maxCandidates: options.maxCandidates });
-    candidates = blocked;
-    blocking = { method: 'signature', pairsTotal: blocked.pairsTotal, pairsCompared: blocked.pairsCompared, reductionRatio: blocked.reductionRatio };
-  } else {
-    candidates = await findCandidates(set(a), set(b), search);
-    blocking = { method: 'none', pairsTotal: candidates.pairsTotal, pairsCompared: candidates.pairsScanned, reductionRatio: 1 - candidates.pairsScanned / Math.max(1, candidates.pairsTotal) };
-  }
+  if (method === 'signature') options.progress?.('comparing pairs that share a block');
+  const { candidates, blocking } = await pairCandidates(a, b, method, keys, search);
   const matching = greedySolve(candidates, a.count, b.count);
   if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);
   return release({

@@ -21,6 +21,12 @@ export interface SharedLayout {
   threshold: number;
   countA: number;
   countB: number;
+  /**
+   * Self-join (deduplication of one file): B is A itself, the same bytes (never copied), and a
+   * tile scans only the sorted rows after each A row, so every unordered pair is met once and no
+   * record meets itself.
+   */
+  self: boolean;
   /** Int32 slots: [0] = scratch slots claimed so far. */
   header: number;
   /** Int32 × (2·filterBits + 1): thresholdTable(filterBits, threshold). */
@@ -82,8 +88,12 @@ function popcountsOf(set: FilterSet): Uint16Array {
 /**
  * Copies A and B into a new shared memory in popcount order (the only copy of the filters the
  * match makes) and precomputes what the tiles need. `threads` scratch areas are reserved.
+ * `b` null is the self-join of A (layout.self): B's regions are A's.
  */
-export function loadSharedFilters(a: FilterSet, b: FilterSet, threshold: number, threads: number): SharedFilters {
+export function loadSharedFilters(a: FilterSet, bOrSelf: FilterSet | null, threshold: number, threads: number): SharedFilters {
+  const self = bOrSelf === null;
+  const b = bOrSelf ?? a;
+  const bCopies = self ? 0 : b.count;
   // The kernel works on whole 64-bit words; zero padding changes no popcount or AND-popcount.
   const bits = Math.ceil(a.filterBits / 64) * 64;
   const bytes = bits / 8;
@@ -102,9 +112,9 @@ export function loadSharedFilters(a: FilterSet, b: FilterSet, threshold: number,
     aFilters: take(a.count * bytes),
     aMeta: take(a.count * META_BYTES),
     aOrder: take(a.count * 4),
-    bFilters: take(b.count * bytes),
-    bMeta: take(b.count * META_BYTES),
-    bOrder: take(b.count * 4),
+    bFilters: take(bCopies * bytes),
+    bMeta: take(bCopies * META_BYTES),
+    bOrder: take(bCopies * 4),
     scratch: take(threads * SCRATCH_PAIRS * 8),
   };
   const pages = Math.max(1, Math.ceil(offset / PAGE_BYTES));
@@ -116,7 +126,9 @@ export function loadSharedFilters(a: FilterSet, b: FilterSet, threshold: number,
     threshold,
     countA: a.count,
     countB: b.count,
+    self,
     ...partial,
+    ...(self ? { bFilters: partial.aFilters, bMeta: partial.aMeta, bOrder: partial.aOrder } : {}),
     checkpoints: [],
     scratchSlots: threads,
     scratchPairs: SCRATCH_PAIRS,
@@ -146,12 +158,12 @@ export function loadSharedFilters(a: FilterSet, b: FilterSet, threshold: number,
     for (let sorted = 0; sorted < set.count; sorted++) sortedPopcounts[sorted] = popcounts[order[sorted]];
     return sortedPopcounts;
   };
-  place(a, layout.aFilters, layout.aOrder);
-  const bPopcounts = place(b, layout.bFilters, layout.bOrder);
+  const aPopcounts = place(a, layout.aFilters, layout.aOrder);
+  const bPopcounts = self ? aPopcounts : place(b, layout.bFilters, layout.bOrder);
   const sortedA = new Uint8Array(buffer, layout.aFilters, a.count * bytes);
   const sortedB = new Uint8Array(buffer, layout.bFilters, b.count * bytes);
   // Tuning costs tens of milliseconds: worth it only when the scan takes longer than that.
-  if (a.count * b.count >= TUNE_ABOVE_PAIRS) {
+  if ((self ? (a.count * (a.count - 1)) / 2 : a.count * b.count) >= TUNE_ABOVE_PAIRS) {
     layout.checkpoints = chooseCheckpoints(bits, table, { count: a.count, clks: sortedA }, { count: b.count, clks: sortedB });
   } else {
     layout.checkpoints = defaultCheckpoints(bits);
@@ -161,7 +173,7 @@ export function loadSharedFilters(a: FilterSet, b: FilterSet, threshold: number,
     for (let row = 0; row < count; row++) writeFilterMeta(filters, row * bytes, bits, meta, row, layout.checkpoints);
   };
   writeMeta(sortedA, a.count, layout.aMeta);
-  writeMeta(sortedB, b.count, layout.bMeta);
+  if (!self) writeMeta(sortedB, b.count, layout.bMeta);
 
   // For each A popcount, the band of B popcounts that can still reach the threshold, as a range
   // of sorted B rows. The band is computed with the same exact test as the kernel, pair by pair

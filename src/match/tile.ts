@@ -90,10 +90,13 @@ export function runTile(context: TileContext, task: TileTask): Candidates | null
   const found = new CandidateBuffer();
   let bandStart = Number.MAX_SAFE_INTEGER;
   let bandEnd = 0;
+  // A self-join pairs sorted row i only with the rows after it: each unordered pair once, never (i, i).
+  const after = layout.self ? 1 : -Number.MAX_SAFE_INTEGER;
   for (let i = task.start; i < task.end; i++) {
     const pa = views.aMeta[i * metaWords];
-    if (views.rangeLo[pa] < views.rangeHi[pa]) {
-      bandStart = Math.min(bandStart, views.rangeLo[pa]);
+    const from = Math.max(views.rangeLo[pa], i + after);
+    if (from < views.rangeHi[pa]) {
+      bandStart = Math.min(bandStart, from);
       bandEnd = Math.max(bandEnd, views.rangeHi[pa]);
     }
   }
@@ -102,7 +105,7 @@ export function runTile(context: TileContext, task: TileTask): Candidates | null
     const blockEnd = Math.min(bandEnd, blockStart + blockRows);
     for (let i = task.start; i < task.end; i++) {
       const pa = views.aMeta[i * metaWords];
-      const lo = Math.max(views.rangeLo[pa], blockStart);
+      const lo = Math.max(views.rangeLo[pa], blockStart, i + after);
       const hi = Math.min(views.rangeHi[pa], blockEnd);
       const rowTable = layout.table + 4 * pa;
       const aIndex = views.aOrder[i];
@@ -112,7 +115,11 @@ export function runTile(context: TileContext, task: TileTask): Candidates | null
           layout.bMeta + run * META_BYTES, count, rowTable, outPtr);
         for (let k = 0; k < n; k++) {
           const j = run + out[2 * k];
-          found.push(aIndex, views.bOrder[j], diceFromCounts(out[2 * k + 1], pa, views.bMeta[j * metaWords]));
+          const bIndex = views.bOrder[j];
+          const score = diceFromCounts(out[2 * k + 1], pa, views.bMeta[j * metaWords]);
+          // Self-join pairs come out as (lower row, higher row), the order the solvers expect.
+          if (aIndex > bIndex && layout.self) found.push(bIndex, aIndex, score);
+          else found.push(aIndex, bIndex, score);
         }
         if (found.length > task.maxCandidates) return null;
       }

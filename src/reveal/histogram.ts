@@ -25,6 +25,22 @@ export function bestScoreHistogram(c: Candidates, countA: number, countB: number
     if (c.score[k] > bestA[c.a[k]]) bestA[c.a[k]] = c.score[k];
     if (c.score[k] > bestB[c.b[k]]) bestB[c.b[k]] = c.score[k];
   }
+  const { bins, below } = binBestScores([bestA, bestB], threshold, binsPerUnit);
+  return { bins: bins.map(({ from, to, counts }) => ({ from, to, a: counts[0], b: counts[1] })), belowThreshold: { a: below[0], b: below[1] } };
+}
+
+/** Histogram bins over any number of record sets: `counts[s]` records of set s have their best score in the bin. */
+export interface MultiHistogramBin {
+  from: number;
+  to: number;
+  counts: number[];
+}
+
+/**
+ * Bins each set's best scores (-1 = no candidate, counted in `below`) as bestScoreHistogram does,
+ * for deduplication (one set) and linkage across several files (one set per file).
+ */
+export function binBestScores(sets: readonly Float64Array[], threshold: number, binsPerUnit = 100): { bins: MultiHistogramBin[]; below: number[] } {
   // Bin index with edges compared as doubles, so a score exactly on an edge lands above it.
   const binOf = (score: number): number => {
     let k = Math.floor(score * binsPerUnit);
@@ -33,16 +49,14 @@ export function bestScoreHistogram(c: Candidates, countA: number, countB: number
     return Math.min(k, binsPerUnit - 1);
   };
   const first = binOf(threshold);
-  const bins: HistogramBin[] = [];
-  for (let k = first; k < binsPerUnit; k++) bins.push({ from: k / binsPerUnit, to: (k + 1) / binsPerUnit, a: 0, b: 0 });
-  const belowThreshold = { a: 0, b: 0 };
-  const add = (best: Float64Array, side: 'a' | 'b'): void => {
+  const bins: MultiHistogramBin[] = [];
+  for (let k = first; k < binsPerUnit; k++) bins.push({ from: k / binsPerUnit, to: (k + 1) / binsPerUnit, counts: sets.map(() => 0) });
+  const below = sets.map(() => 0);
+  sets.forEach((best, s) => {
     for (const score of best) {
-      if (score < 0) belowThreshold[side]++;
-      else bins[binOf(score) - first][side]++;
+      if (score < 0) below[s]++;
+      else bins[binOf(score) - first].counts[s]++;
     }
-  };
-  add(bestA, 'a');
-  add(bestB, 'b');
-  return { bins, belowThreshold };
+  });
+  return { bins, below };
 }

@@ -5,7 +5,7 @@ import type { Matching } from '../solve/greedy.js';
 import { formatScore } from './format-score.js';
 
 /** RFC 4180 quoting; ids are written unchanged otherwise, since they are join keys. */
-function csvCell(value: string): string {
+export function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -11,7 +11,7 @@ export interface Matching {
 }
 
 /** Stable counting sort of `order` by `key(order[i])`, keys in [0, buckets). */
-function stableSortBy(order: Uint32Array, key: (index: number) => number, buckets: number): Uint32Array {
+export function stableSortBy(order: Uint32Array, key: (index: number) => number, buckets: number): Uint32Array {
   const starts = new Uint32Array(buckets + 1);
   for (let i = 0; i < order.length; i++) starts[key(order[i]) + 1]++;
   for (let k = 1; k <= buckets; k++) starts[k] += starts[k - 1];
@@ -25,16 +25,21 @@ function stableSortBy(order: Uint32Array, key: (index: number) => number, bucket
  * Least significant key first (radix style), each pass stable.
  */
 export function candidateOrder(c: Candidates, countA: number, countB: number): Uint32Array {
-  const scores = Array.from(new Set(c.score.subarray(0, c.length))).sort((x, y) => y - x);
-  const rank = new Map<number, number>();
-  scores.forEach((score, i) => rank.set(score, i));
-  const ranks = new Uint32Array(c.length);
-  for (let i = 0; i < c.length; i++) ranks[i] = rank.get(c.score[i]) ?? 0;
   let order: Uint32Array = new Uint32Array(c.length);
   for (let i = 0; i < c.length; i++) order[i] = i;
   order = stableSortBy(order, (i) => c.b[i], countB);
   order = stableSortBy(order, (i) => c.a[i], countA);
-  return stableSortBy(order, (i) => ranks[i], scores.length);
+  return byScoreDescending(order, c.score.subarray(0, c.length));
+}
+
+/** Stable sort of `order` by score descending (dense ranks of the distinct scores, then counting sort). */
+export function byScoreDescending(order: Uint32Array, scores: Float64Array): Uint32Array {
+  const distinct = Array.from(new Set(scores)).sort((x, y) => y - x);
+  const rank = new Map<number, number>();
+  distinct.forEach((score, i) => rank.set(score, i));
+  const ranks = new Uint32Array(scores.length);
+  for (let i = 0; i < scores.length; i++) ranks[i] = rank.get(scores[i]) ?? 0;
+  return stableSortBy(order, (i) => ranks[i], distinct.length);
 }
 
 /**
