@@ -4,7 +4,6 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
-import { Piscina } from 'piscina';
 import { deriveBlockingKey, SIGNATURE_RULE_IDS, SIGNATURE_SCHEME } from './blocking/signature.js';
 import { CsvChunker } from './csv/chunker.js';
 import { checkDialect, parseCsvBatch, type CsvDialect } from './csv/parse.js';
@@ -15,6 +14,7 @@ import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from '.
 import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
+import { createPool } from './pool.js';
 import { looksGenerated } from './secret.js';
 import { loadSchema } from './schema/load.js';
 import type { EncodingPlan } from './types.js';
@@ -91,13 +91,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
   const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret, plan.fingerprint);
   const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, recordPresence: options.recordPresence === true, dialect: options.dialect, ...first.value.layout };
-  const pool = new Piscina<EncodeTask, EncodeResult>({
-    filename: workerFile('encode-worker'),
-    workerData: setup,
-    minThreads: options.workers,
-    maxThreads: options.workers,
-    idleTimeout: 1000,
-  });
+  const pool = createPool<EncodeTask, EncodeResult>(workerFile('encode-worker'), { threads: options.workers, workerData: setup, idleTimeout: 1000 });
   const progress = startProgress('encoding', 'records');
   const inFlight: Promise<EncodeResult>[] = [];
   let encoded = 0;
