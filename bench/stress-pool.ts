@@ -17,7 +17,8 @@ import { seededRandom } from '../src/random.js';
 import { packagePath } from '../src/worker-path.js';
 
 const CLI = packagePath('dist/src/cli/main.js');
-const SELF = fileURLToPath(import.meta.url);
+// The compiled script, also when a test imports this module from its TypeScript source.
+const SELF = packagePath('dist/bench/stress-pool.js');
 const SECRET = 'ab'.repeat(32);
 // Modules in the synthetic worker graph, and the names each re-exports from five predecessors:
 // resolving `export *` chains makes instantiation (the window the abort needs) last long enough
@@ -69,7 +70,8 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-function writeFixtures(dir: string): Promise<void> {
+/** Writes the scenarios' inputs into `dir`. */
+export function writeFixtures(dir: string): Promise<void> {
   const random = seededRandom(11);
   const count = 3000;
   const width = 128;
@@ -191,4 +193,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] === SELF) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

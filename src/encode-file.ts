@@ -14,7 +14,7 @@ import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from '.
 import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
-import { createPool } from './pool.js';
+import { createPool, destroyPool } from './pool.js';
 import { looksGenerated } from './secret.js';
 import { loadSchema } from './schema/load.js';
 import type { EncodingPlan } from './types.js';
@@ -122,7 +122,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     });
     hardeningKey.fill(0);
     blockingKey?.fill(0);
-    await pool.destroy();
+    await destroyPool(pool);
   }
   if (encoded === 0) {
     throw new UserError(`${options.input}: ${collector.skipped === 0 ? "no records" : `no record could be encoded (${collector.skipped} skipped)`}`);

@@ -2,6 +2,18 @@
 // down, in the one way that cannot crash the process (docs/ROBUSTNESS.md has the stress test).
 import { Piscina } from 'piscina';
 
+/**
+ * Node 20.19 lets require() load an ES module synchronously, and piscina's worker bootstrap tries
+ * require() before import(). A worker terminated while inside that synchronous load (pool.destroy()
+ * after a failed task, with another worker still starting) aborts the whole process from C++:
+ * "v8::Module::IsGraphAsync ... must be used on an instantiated module" (or an assertion in
+ * CreateRequiredModuleFacade). With require(esm) off in the worker, piscina's require() fails at
+ * once with ERR_REQUIRE_ESM and it falls back to import(), whose loading a termination stops
+ * cleanly. Workers then do not inherit the parent's other Node options: some (V8 heap sizes) are
+ * refused in a worker's execArgv, and our workers need none.
+ */
+export const WORKER_EXEC_ARGV: readonly string[] = ['--no-experimental-require-module'];
+
 export interface PoolOptions {
   /** Threads started at once and kept: blindlink sizes pools for the work at hand. */
   threads: number;
@@ -22,6 +34,7 @@ export function createPool<Task = unknown, Result = unknown>(filename: string, o
     minThreads: options.threads,
     maxThreads: options.threads,
     workerData: options.workerData,
+    execArgv: [...WORKER_EXEC_ARGV],
     ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
   });
 }
@@ -39,6 +52,21 @@ export async function withPool<Task, Result, T>(
   try {
     return await use(pool);
   } finally {
-    await pool.destroy();
+    await destroyPool(pool);
   }
+}
+
+/**
+ * Terminates the pool's threads and rejects its queued tasks. A worker can answer a task in the
+ * instant destroy() clears the pool's task list; piscina then emits 'error' ("Unexpected message
+ * from Worker") on the pool, which without a listener ends the process with a stack trace. Nothing
+ * waits for any result of a pool being destroyed, so errors from then on are dropped.
+ */
+export async function destroyPool(pool: Piscina): Promise<void> {
+  pool.on('error', ignoreTearDownError);
+  await pool.destroy();
+}
+
+function ignoreTearDownError(): void {
+  // see destroyPool
 }
