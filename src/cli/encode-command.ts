@@ -48,6 +48,9 @@ Example:
     .action(
       action(async (flags: EncodeFlags) => {
         if (flags.delimiter === '\\t') flags.delimiter = '\t';
+        if (flags.secretFile !== undefined && process.env[SECRET_ENV] !== undefined) {
+          process.stderr.write(`blindlink: warning: both --secret-file and ${SECRET_ENV} are set; using --secret-file\n`);
+        }
         const secret = await readSecret(flags.secretFile);
         if (!looksGenerated(secret)) {
           process.stderr.write(
