@@ -3,11 +3,11 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { UserError } from '../errors.js';
 
-/** A number from the command line; anything else, or a value outside the range, is a user error. */
+/** A number from the command line; anything else, or a value outside the range, is a usage error (exit 2). */
 export function numberIn(name: string, text: string, test: (value: number) => boolean, range: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || !test(value)) {
-    throw new UserError(`${name} must be ${range}, got ${JSON.stringify(text)}`);
+    throw new UserError(`${name} must be ${range}, got ${JSON.stringify(text.slice(0, 40))}`, 2);
   }
   return value;
 }
