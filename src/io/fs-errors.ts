@@ -11,6 +11,7 @@ const REASONS: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
   EROFS: 'read-only file system',
   EIO: 'input/output error',
+  ENXIO: 'no such device or address',
   EMFILE: 'too many open files',
   ENAMETOOLONG: 'file name too long',
   ELOOP: 'too many symbolic links',
