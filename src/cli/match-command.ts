@@ -10,7 +10,7 @@ import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '.
 import { MIN_EPSILON } from '../reveal/noise.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
-import { action, numberIn, positiveInteger } from './run.js';
+import { action, numberIn, positiveInteger, warn } from './run.js';
 
 interface MatchFlags {
   threshold: string;
@@ -111,7 +111,7 @@ Example:
           workers: flags.workers ?? Math.max(1, availableParallelism()),
           blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
-          warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+          warn,
           progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
         });
         if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');

@@ -23,9 +23,27 @@ export function action<Args extends unknown[]>(run: (...args: Args) => Promise<v
   };
 }
 
+/** Longest message printed: enough for two paths and a reason, short enough to read at a glance. */
+export const MAX_MESSAGE_CHARS = 500;
+
+/**
+ * `text` as one printable line of bounded length: control characters (a path or schema name can
+ * hold a newline) become spaces, and a long message is cut with an ellipsis.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  return flat.length <= MAX_MESSAGE_CHARS ? flat : `${flat.slice(0, MAX_MESSAGE_CHARS - 1)}…`;
+}
+
+/** A warning on stderr: `blindlink: warning: ...`, one line. */
+export function warn(message: string): void {
+  process.stderr.write(`blindlink: warning: ${oneLine(message)}\n`);
+}
+
 export function reportError(error: unknown): void {
   if (error instanceof UserError) {
-    process.stderr.write(`blindlink: ${error.message}\n`);
+    process.stderr.write(`blindlink: ${oneLine(error.message)}\n`);
     process.exitCode = error.exitCode;
     return;
   }
