@@ -1,8 +1,7 @@
 // `blindlink match` through the command line: reveal modes, refusal of mismatched files, and
 // bad input (truncated or corrupt Arrow, wrong column types, empty files, bad options), each
 // with exit code 1 or 2, a message naming the file, and no partial output.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, FixedSizeBinary, Schema, Table, Utf8, tableToIPC, vectorFromArray, makeData, RecordBatch, Struct, Int32 } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +11,9 @@ import { writeEncodedFile, type EncodingMetadata } from '../src/io/encoded-file.
 import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 import { runMatchCli } from './helpers/match-cli.js';
 import { people, typoVariant } from './helpers/people.js';
-import { runCli } from './helpers/run-cli.js';
+import { runCli, scratchDir } from './helpers/run-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'blindlink-match-'));
+const dir = scratchDir('blindlink-match-');
 const path = (name: string): string => join(dir, name);
 
 function metadata(filterBits: number, count: number, changes: Partial<EncodingMetadata> = {}): EncodingMetadata {

@@ -1,13 +1,11 @@
 // Worker pools (src/pool.ts): workers must never load their module through require(esm), whose
 // interruption by pool.destroy() aborts Node (issue 11), and tearing a pool down must never end
 // the process; plus a few runs of the stress scenarios (npm run stress:pool runs 200).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIOS, stress, writeFixtures } from '../bench/stress-pool.js';
 import { createPool, destroyPool, withPool } from '../src/pool.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const probe = fileURLToPath(new URL('./fixtures/pool-probe-worker.js', import.meta.url));
 
@@ -31,9 +29,8 @@ describe('createPool', () => {
 });
 
 describe('stress scenarios (a few runs; npm run stress:pool for 200)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blindlink-pool-test-'));
+  const dir = scratchDir('blindlink-pool-test-');
   beforeAll(() => writeFixtures(dir), 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('every scenario ends as expected: no abort, no stack trace', () => {
     const outcomes = stress(dir, SCENARIOS, SCENARIOS.length);

@@ -1,9 +1,8 @@
 // Runs the built CLI (dist/, built by `npm test`'s pretest step) as a user would.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { scratchDir } from './scratch.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
@@ -34,9 +33,4 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** A fresh temporary folder. */
-export function scratchDir(prefix = 'blindlink-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
