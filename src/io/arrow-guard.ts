@@ -5,6 +5,8 @@
 // every such loop into an error within a bounded number of reads.
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+// Bounds flatbuffers' vector lengths for every Arrow read in this process (see the module).
+import './flatbuffer-guard.js';
 
 /**
  * Reads of one position a valid file needs: the reader reads the magic, the footer and each
