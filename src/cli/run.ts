@@ -41,9 +41,15 @@ export function warn(message: string): void {
   process.stderr.write(`blindlink: warning: ${oneLine(message)}\n`);
 }
 
+/** A message's lines for stderr: one, plus the "  - reason" lines a service refusal lists (at most 50). */
+function messageLines(message: string): string[] {
+  const [headline, ...reasons] = message.split('\n  - ');
+  return [`blindlink: ${oneLine(headline)}`, ...reasons.slice(0, 50).map((reason) => `  - ${oneLine(reason)}`)];
+}
+
 export function reportError(error: unknown): void {
   if (error instanceof UserError) {
-    process.stderr.write(`blindlink: ${oneLine(error.message)}\n`);
+    process.stderr.write(`${messageLines(error.message).join('\n')}\n`);
     process.exitCode = error.exitCode;
     return;
   }
