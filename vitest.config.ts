@@ -8,6 +8,8 @@ const report = process.env.BLINDLINK_TEST_REPORT;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Removes each test file's temporary folders when the file ends.
+    setupFiles: ['test/helpers/scratch-cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,20 +1,20 @@
 // The custodian's encoding run: CSV (or Arrow) in, Arrow IPC (or clkhash JSON) out. The main
 // thread only cuts the input into batches and keeps order; piscina workers parse and encode.
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
-import { Piscina } from 'piscina';
 import { deriveBlockingKey, SIGNATURE_RULE_IDS, SIGNATURE_SCHEME } from './blocking/signature.js';
-import { CsvChunker } from './csv/chunker.js';
+import { CsvChunker, type CsvBadRecord } from './csv/chunker.js';
 import { checkDialect, parseCsvBatch, type CsvDialect } from './csv/parse.js';
 import type { EncodeResult, EncodeTask, EncodeWorkerSetup, RecordFailure } from './encode-messages.js';
 import { UserError } from './errors.js';
 import { assertWritable } from './io/atomic-file.js';
+import { openInput, type InputSource } from './io/input-source.js';
+import { arrowFailure } from './io/arrow-guard.js';
 import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from './io/encoded-file.js';
 import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
+import { createPool, destroyPool } from './pool.js';
 import { looksGenerated } from './secret.js';
 import { loadSchema } from './schema/load.js';
 import type { EncodingPlan } from './types.js';
@@ -24,6 +24,7 @@ import { workerFile } from './worker-path.js';
 export interface EncodeOptions {
   schema: string;
   secret: Uint8Array;
+  /** A file, FIFO or pipe path, or "-" for standard input: read once, as a stream. */
   input: string;
   output: string;
   workers: number;
@@ -38,24 +39,22 @@ export interface EncodeOptions {
 
 export interface EncodeSummary {
   encoded: number;
+  /** Bad records skipped (--on-error skip), and the input lines (or Arrow rows) they spanned. */
   skipped: number;
+  skippedLines: number;
   /** The first few skipped records, for the report. */
   examples: RecordFailure[];
   metadata: EncodingMetadata;
 }
 
 const ARROW_MAGIC = 'ARROW1';
+const ARROW_STREAM_CONTINUATION = 0xffffffff;
 
-async function isArrowFile(path: string): Promise<boolean> {
+/** Arrow by extension, else by its first bytes: the file format's magic, or a stream's continuation marker. */
+function isArrowInput(path: string, head: Uint8Array): boolean {
   if (['.arrow', '.feather', '.ipc', '.arrows'].includes(extname(path).toLowerCase())) return true;
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(6);
-    await handle.read(head, 0, 6, 0);
-    return head.toString('latin1') === ARROW_MAGIC;
-  } finally {
-    await handle.close();
-  }
+  if (Buffer.from(head.subarray(0, 6)).toString('latin1') === ARROW_MAGIC) return true;
+  return head.length >= 8 && Buffer.from(head).readUInt32LE(0) === ARROW_STREAM_CONTINUATION;
 }
 
 /** Encodes `options.input` into `options.output`; nothing is written unless every step succeeds. */
@@ -72,32 +71,26 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     throw new UserError(`${options.output}: clkhash JSON has no place for field presence; write .arrow to use --record-presence`);
   }
   await assertWritable(options.output);
-  let size: number;
+  const input = await openInput(options.input);
   try {
-    size = (await stat(options.input)).size;
-  } catch {
-    throw new UserError(`${options.input}: cannot read input (no such file?)`);
+    return await encodeInput({ ...options, input: input.label }, plan, input);
+  } finally {
+    await input.close();
   }
-  if (size === 0) throw new UserError(`${options.input}: input is empty`);
+}
 
+/** The encoding run over an opened input; `options.input` is the input's label for messages. */
+async function encodeInput(options: EncodeOptions, plan: EncodingPlan, input: InputSource): Promise<EncodeSummary> {
   const keys = deriveFieldKeys(options.secret, plan.kdf);
   const batches: EncodedBatch[] = [];
   const collector = new FailureCollector(options);
-  const source = (await isArrowFile(options.input))
-    ? arrowTasks(options, plan)
-    : csvTasks(options, plan, size);
+  const source = isArrowInput(input.label, input.head) ? arrowTasks(options, plan, input) : csvTasks(options, plan, input);
   const first = await source.next();
   if (first.done) throw new UserError(`${options.input}: no records`);
   const hardeningKey = deriveHardeningKey(options.secret, plan.kdf);
   const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret, plan.fingerprint);
   const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, recordPresence: options.recordPresence === true, dialect: options.dialect, ...first.value.layout };
-  const pool = new Piscina<EncodeTask, EncodeResult>({
-    filename: workerFile('encode-worker'),
-    workerData: setup,
-    minThreads: options.workers,
-    maxThreads: options.workers,
-    idleTimeout: 1000,
-  });
+  const pool = createPool<EncodeTask, EncodeResult>(workerFile('encode-worker'), { threads: options.workers, workerData: setup, idleTimeout: 1000 });
   const progress = startProgress('encoding', 'records');
   const inFlight: Promise<EncodeResult>[] = [];
   let encoded = 0;
@@ -109,9 +102,12 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     progress.update(encoded, source.fraction());
   };
   try {
-    inFlight.push(pool.run(first.value.task));
+    // Lines the chunker dropped for broken quoting join the worker's failures, in line order.
+    const run = (step: TaskStep): Promise<EncodeResult> =>
+      step.bad.length === 0 ? pool.run(step.task) : pool.run(step.task).then((result) => ({ ...result, failures: withDroppedLines(step.bad, result.failures) }));
+    inFlight.push(run(first.value));
     for await (const step of source) {
-      inFlight.push(pool.run(step.task));
+      inFlight.push(run(step));
       // Bounded read-ahead: a fast reader must not pile the whole file up in the task queue.
       if (inFlight.length >= options.workers * 3) await settle();
     }
@@ -128,7 +124,7 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
     });
     hardeningKey.fill(0);
     blockingKey?.fill(0);
-    await pool.destroy();
+    await destroyPool(pool);
   }
   if (encoded === 0) {
     throw new UserError(`${options.input}: ${collector.skipped === 0 ? "no records" : `no record could be encoded (${collector.skipped} skipped)`}`);
@@ -145,12 +141,18 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
   if (plan.blocking !== null) metadata.blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
   if (options.recordPresence === true) metadata.presenceFields = plan.fields.map((field) => field.name);
   await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
-  return { encoded, skipped: collector.skipped, examples: collector.examples, metadata };
+  return { encoded, skipped: collector.skipped, skippedLines: collector.skippedLines, examples: collector.examples, metadata };
+}
+
+function withDroppedLines(bad: readonly CsvBadRecord[], failures: readonly RecordFailure[]): RecordFailure[] {
+  const dropped = bad.map((record): RecordFailure => ({ where: `line ${record.line}`, at: record.line, lines: 1, message: record.message }));
+  return [...dropped, ...failures].sort((x, y) => x.at - y.at);
 }
 
 /** Stops the run at the first bad record, or counts bad records when the user asked to skip them. */
 class FailureCollector {
   skipped = 0;
+  skippedLines = 0;
   readonly examples: RecordFailure[] = [];
 
   constructor(private readonly options: EncodeOptions) {}
@@ -162,27 +164,45 @@ class FailureCollector {
       throw new UserError(`${this.options.input}: ${first.where}: ${first.message} (use --on-error skip to skip bad records)`);
     }
     this.skipped += failures.length;
-    for (const failure of failures) if (this.examples.length < 5) this.examples.push(failure);
+    for (const failure of failures) {
+      this.skippedLines += failure.lines;
+      if (this.examples.length < 5) this.examples.push(failure);
+    }
   }
 }
 
 type Layout = Pick<EncodeWorkerSetup, 'fieldColumns' | 'idColumn' | 'columnCount'>;
 
-interface TaskSource extends AsyncGenerator<{ task: EncodeTask; layout: Layout }, void> {
-  /** Fraction of the input consumed so far, for the ETA. */
-  fraction(): number;
+interface TaskStep {
+  task: EncodeTask;
+  layout: Layout;
+  /** Lines of this task's span the chunker dropped for broken quoting. */
+  bad: CsvBadRecord[];
 }
 
-/** Maps the schema's columns (and the id column) onto a header, failing before any work starts. */
+interface TaskSource extends AsyncGenerator<TaskStep, void> {
+  /** Fraction of the input consumed so far, for the ETA; undefined when the size is unknown (a pipe). */
+  fraction(): number | undefined;
+}
+
+/**
+ * Maps the schema's columns (and the id column) onto a header, failing before any work starts.
+ * Messages name schema columns only, never the header as read: without a header row it is the
+ * first record, and with CR-only line endings the whole file.
+ */
 function layoutFor(header: readonly string[], plan: EncodingPlan, options: EncodeOptions): Layout {
-  const missing = plan.fields.filter((field) => !header.includes(field.column)).map((field) => field.column);
-  if (options.idColumn !== undefined && !header.includes(options.idColumn)) missing.push(options.idColumn);
+  const wanted = [...new Set([...plan.fields.map((field) => field.column), ...(options.idColumn === undefined ? [] : [options.idColumn])])];
+  const missing = wanted.filter((column) => !header.includes(column));
   if (missing.length > 0) {
     const trimmedHeader = header.map((name) => name.trim());
-    const hint = !options.dialect.trim && missing.every((name) => trimmedHeader.includes(name)) ? '; values look space-padded, try --trim' : '';
+    const hint = !options.dialect.trim && missing.every((name) => trimmedHeader.includes(name)) ? '; values look space-padded, try --trim' : '; is the first line a header?';
     throw new UserError(
-      `${options.input}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the input has: ${header.join(', ')}${hint})`,
+      `${options.input}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the header has ${header.length} column${header.length === 1 ? '' : 's'}${hint})`,
     );
+  }
+  const repeated = wanted.filter((column) => header.indexOf(column) !== header.lastIndexOf(column));
+  if (repeated.length > 0) {
+    throw new UserError(`${options.input}: the header names column${repeated.length > 1 ? 's' : ''} ${repeated.join(', ')} more than once: which one to read is ambiguous`);
   }
   return {
     fieldColumns: plan.fields.map((field) => header.indexOf(field.column)),
@@ -191,48 +211,48 @@ function layoutFor(header: readonly string[], plan: EncodingPlan, options: Encod
   };
 }
 
-function csvTasks(options: EncodeOptions, plan: EncodingPlan, size: number): TaskSource {
+function csvTasks(options: EncodeOptions, plan: EncodingPlan, input: InputSource): TaskSource {
   let consumed = 0;
-  async function* generate(): AsyncGenerator<{ task: EncodeTask; layout: Layout }, void> {
-    const chunker = new CsvChunker({ maxRecords: options.batchRecords ?? 4096 });
+  async function* generate(): AsyncGenerator<TaskStep, void> {
+    const chunker = new CsvChunker({ maxRecords: options.batchRecords ?? 4096, dialect: options.dialect });
     let layout: Layout | null = null;
-    const stream = createReadStream(options.input, { highWaterMark: 1 << 20 });
     const batchesOf = async function* () {
-      try {
-        for await (const chunk of stream) {
-          consumed += (chunk as Buffer).length;
-          yield* chunker.push(chunk as Buffer);
-        }
-      } catch (error) {
-        if (error instanceof UserError) throw new UserError(`${options.input}: ${error.message}`);
-        throw new UserError(`${options.input}: cannot read input (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      for await (const chunk of input.chunks) {
+        consumed += chunk.length;
+        yield* chunker.push(chunk);
       }
       yield* chunker.end();
     };
     for await (const batch of batchesOf()) {
       let skipFirst = false;
+      let bad = batch.bad;
       if (layout === null) {
-        const header = readHeader(batch.bytes, options);
+        const header = readHeader(batch.bytes, batch.firstLine, options);
+        // A line dropped before the header was found was the header (or meant to be).
+        const early = bad.find((record) => header === null || record.line < header.line);
+        if (early !== undefined) throw new UserError(`${options.input}: header line ${early.line}: ${early.message}`);
         if (header === null) continue;
-        layout = layoutFor(header, plan, options);
+        layout = layoutFor(header.fields, plan, options);
         skipFirst = true;
+        bad = bad.filter((record) => record.line > header.line);
       }
-      yield { task: { kind: 'csv', bytes: batch.bytes, firstLine: batch.firstLine, skipFirst }, layout };
+      yield { task: { kind: 'csv', bytes: batch.bytes, firstLine: batch.firstLine, skipFirst }, layout, bad };
     }
     if (layout === null) throw new UserError(`${options.input}: no header and no records`);
   }
-  return Object.assign(generate(), { fraction: () => consumed / size });
+  return Object.assign(generate(), { fraction: () => (input.size === null || input.size === 0 ? undefined : consumed / input.size) });
 }
 
-function readHeader(bytes: Uint8Array, options: EncodeOptions): string[] | null {
-  let header: string[] | null = null;
+/** The batch's first record, which is the header, and its line; null for a batch of blank lines. */
+function readHeader(bytes: Uint8Array, firstLine: number, options: EncodeOptions): { fields: string[]; line: number } | null {
+  let header: { fields: string[]; line: number } | null = null;
   let problem: string | null = null;
   parseCsvBatch(
     bytes,
-    1,
+    firstLine,
     options.dialect,
-    (fields) => {
-      header ??= fields.slice();
+    (fields, line) => {
+      header ??= { fields: fields.slice(), line };
     },
     (line, message) => {
       if (header === null) problem ??= `line ${line}: ${message}`;
@@ -242,16 +262,17 @@ function readHeader(bytes: Uint8Array, options: EncodeOptions): string[] | null 
   return header;
 }
 
-function arrowTasks(options: EncodeOptions, plan: EncodingPlan): TaskSource {
+function arrowTasks(options: EncodeOptions, plan: EncodingPlan, input: InputSource): TaskSource {
   let fraction = 0;
-  async function* generate(): AsyncGenerator<{ task: EncodeTask; layout: Layout }, void> {
-    const stream = createReadStream(options.input);
+  async function* generate(): AsyncGenerator<TaskStep, void> {
     let reader: RecordBatchReader;
     try {
-      reader = await RecordBatchReader.from(stream);
+      reader = await RecordBatchReader.from(input.chunks);
       await reader.open();
-    } catch {
-      throw new UserError(`${options.input}: not a readable Arrow IPC file`);
+      if (!reader.schema) throw new Error('no schema');
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(`${options.input}: ${arrowFailure(error)}`);
     }
     const header = reader.schema.fields.map((field) => field.name);
     const layout = layoutFor(header, plan, options);
@@ -269,13 +290,13 @@ function arrowTasks(options: EncodeOptions, plan: EncodingPlan): TaskSource {
           };
           const fields = columns.map((column) => Array.from({ length: end - start }, (_, r) => text(start + r, column)));
           const idValues = ids ? Array.from({ length: end - start }, (_, r) => text(start + r, ids)) : null;
-          yield { task: { kind: 'columns', fields, ids: idValues, firstRow }, layout };
+          yield { task: { kind: 'columns', fields, ids: idValues, firstRow }, layout, bad: [] };
           firstRow += end - start;
         }
       }
     } catch (error) {
       if (error instanceof UserError) throw error;
-      throw new UserError(`${options.input}: Arrow input is truncated or corrupt`);
+      throw new UserError(`${options.input}: ${arrowFailure(error)}`);
     }
     fraction = 1;
   }

@@ -31,6 +31,10 @@ export type EncodeTask =
 /** A record the encoder could not use; `where` is "line N" (CSV) or "row N" (Arrow). */
 export interface RecordFailure {
   where: string;
+  /** The line or row number in `where`, for putting failures in input order. */
+  at: number;
+  /** Input lines the record spans (a quoted field can hold line breaks); 1 for an Arrow row. */
+  lines: number;
   message: string;
 }
 

@@ -1,6 +1,7 @@
 // Raw cell -> the string to tokenise: missing-value rules, then clkhash's format handling (for
 // imported schemas) or blindlink's normalisers. Messages never quote the value: it is plaintext.
 import { makeNormaliser } from './normalise/index.js';
+import { fullMatcher } from './schema/safe-pattern.js';
 import type { ClkhashFormat, FieldPlan } from './types.js';
 
 /** Why a value was rejected, without the value itself. */
@@ -65,10 +66,11 @@ function clkhashFormatter(format: ClkhashFormat): Preparer {
 }
 
 function stringValidator(format: Extract<ClkhashFormat, { type: 'string' }>): Preparer {
-  // clkhash validates with a full match of the pattern.
-  const pattern = format.pattern === undefined ? null : new RegExp(`^(?:${format.pattern})$`, 'u');
+  // clkhash validates with a full match of the pattern; the schema loader refused patterns RE2 cannot run.
+  const matcher = format.pattern === undefined ? null : fullMatcher(format.pattern);
+  if (matcher instanceof Error) throw new RangeError(`pattern ${matcher.message}`);
   return (raw) => {
-    if (pattern) return pattern.test(raw) ? raw : new InvalidValue('does not match the pattern');
+    if (matcher) return matcher(raw) ? raw : new InvalidValue('does not match the pattern');
     const length = [...raw].length;
     if (format.minLength !== undefined && length < format.minLength) return new InvalidValue('shorter than minLength');
     if (format.maxLength !== undefined && length > format.maxLength) return new InvalidValue('longer than maxLength');

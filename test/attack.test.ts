@@ -1,7 +1,6 @@
 // The attack suite: both attacks must break deliberately weak encodings and fail on hardened ones,
 // deterministically; the CLI reports through UserError; inspect's risk warnings.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { graphMatchingAttack } from '../src/attack/graph-matching.js';
@@ -15,6 +14,7 @@ import { writeEncodedFile } from '../src/io/encoded-file.js';
 import { compileSchema } from '../src/schema/load.js';
 import type { Json } from '../src/schema/json-checks.js';
 import { encodeRows, personSchema, project, syntheticRows } from './helpers/attack-population.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const WEAK_FIELDS = ['given_name', 'surname'];
 const HARDENED_FIELDS = ['given_name', 'surname', 'date_of_birth'];
@@ -89,7 +89,7 @@ describe('scoring', () => {
 });
 
 describe('blindlink attack', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'blindlink-attack-'));
+  const dir = scratchDir('blindlink-attack-');
   const out: string[] = [];
   const err: string[] = [];
   afterEach(() => {

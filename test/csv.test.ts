@@ -23,8 +23,8 @@ interface Parsed {
 const COMMA: CsvDialect = { delimiter: ',', trim: false };
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function chunkAll(bytes: Uint8Array, chunkSizes: () => number, maxRecords: number): CsvBatch[] {
-  const chunker = new CsvChunker({ maxRecords });
+function chunkAll(bytes: Uint8Array, chunkSizes: () => number, maxRecords: number, dialect: CsvDialect = COMMA, maxRecordBytes?: number): CsvBatch[] {
+  const chunker = new CsvChunker({ maxRecords, dialect, maxRecordBytes });
   const batches: CsvBatch[] = [];
   for (let off = 0; off < bytes.length; ) {
     const size = Math.max(1, chunkSizes());
@@ -35,9 +35,11 @@ function chunkAll(bytes: Uint8Array, chunkSizes: () => number, maxRecords: numbe
   return batches;
 }
 
+/** Records, and errors in line order: lines the chunker dropped for broken quoting, and the parser's. */
 function parseBatches(batches: readonly CsvBatch[], dialect: CsvDialect): Parsed {
   const out: Parsed = { records: [], errors: [] };
   for (const b of batches) {
+    out.errors.push(...b.bad);
     parseCsvBatch(
       b.bytes,
       b.firstLine,
@@ -46,16 +48,17 @@ function parseBatches(batches: readonly CsvBatch[], dialect: CsvDialect): Parsed
       (line, message) => out.errors.push({ line, message }),
     );
   }
+  out.errors.sort((x, y) => x.line - y.line);
   return out;
 }
 
 /** Parses with several chunk sizes and batch sizes, checks they all agree, returns the result. */
 function parse(input: string | Uint8Array, dialect: CsvDialect = COMMA): Parsed {
   const bytes = typeof input === 'string' ? utf8(input) : input;
-  const whole = parseBatches(chunkAll(bytes, () => bytes.length, 4096), dialect);
+  const whole = parseBatches(chunkAll(bytes, () => bytes.length, 4096, dialect), dialect);
   for (const chunk of [1, 2, 5]) {
     for (const maxRecords of [1, 2, 3]) {
-      const other = parseBatches(chunkAll(bytes, () => chunk, maxRecords), dialect);
+      const other = parseBatches(chunkAll(bytes, () => chunk, maxRecords, dialect), dialect);
       expect(other, `chunk ${chunk}, maxRecords ${maxRecords}`).toEqual(whole);
     }
   }
@@ -180,26 +183,40 @@ describe('parsing', () => {
       ['1,"SECRET\nVALUE', 'unterminated quoted field'],
     ];
     for (const [bad, message] of cases) {
-      // The unterminated case swallows the rest of the file, so nothing may follow it.
       const p = parse(`id,v\n"a\nb",c\n${bad}${bad.endsWith('\n') ? '2,after\n' : ''}`);
       expect(p.errors).toEqual([{ line: 4, message }]);
       for (const e of p.errors) expect(e.message).not.toMatch(/SECRET|VALUE/);
-      expect(linesOf(p)).toEqual(bad.endsWith('\n') ? [1, 2, 5] : [1, 2]);
+      // Only the bad record's first line is lost: reading resumes on line 5.
+      expect(linesOf(p)).toEqual([1, 2, 5]);
     }
   });
 
-  it('treats an odd stray quote as opening a quoted field, as the chunker must', () => {
-    // Boundaries come from quote parity alone, so one stray quote swallows the rest of the batch.
-    const p = parse('id,v\n1,5" SECRET\n2,after\n');
-    expect(p.errors).toEqual([{ line: 2, message: 'unterminated quoted field' }]);
-    expect(linesOf(p)).toEqual([1]);
+  it('a stray quote costs its own line only: the rows after it are read (issue 11: "skipped 1", 140 rows lost)', () => {
+    const rows = Array.from({ length: 140 }, (_, i) => `${i + 3},row`);
+    for (const stray of ['1,5" SECRET', '1,"SECRET', '1,"SEC"RET', 'x"']) {
+      const p = parse(`id,v\n${stray}\n${rows.join('\n')}\n`);
+      expect(p.errors.map((e) => e.line), stray).toEqual([2]);
+      expect(p.records.length, stray).toBe(141);
+      expect(linesOf(p).slice(0, 3), stray).toEqual([1, 3, 4]);
+    }
   });
 
-  it('resynchronises after a malformed record that spans lines', () => {
+  it('resynchronises at the line after the start of a malformed record that spans lines', () => {
+    // Line 2 opens a quoted field that line 3 closes, followed by text: line 2 is dropped, and
+    // line 3, read again on its own, shows its own stray quote.
     const p = parse('id,v\n1,"a\nb"c\n2,ok\n');
-    expect(p.errors).toEqual([{ line: 2, message: 'text after closing quote' }]);
+    expect(p.errors).toEqual([
+      { line: 2, message: 'text after closing quote' },
+      { line: 3, message: 'unexpected quote inside unquoted field' },
+    ]);
     expect(fieldsOf(p)).toEqual([['id', 'v'], ['2', 'ok']]);
     expect(linesOf(p)).toEqual([1, 4]);
+  });
+
+  it('an unterminated quote at the end of the file loses one line, however far it reaches', () => {
+    const p = parse('id,v\n1,"open\n2,b\n3,c');
+    expect(p.errors).toEqual([{ line: 2, message: 'unterminated quoted field' }]);
+    expect(fieldsOf(p)).toEqual([['id', 'v'], ['2', 'b'], ['3', 'c']]);
   });
 
   it('passes one reused fields array within a batch', () => {
@@ -249,19 +266,12 @@ describe('CsvChunker', () => {
     expect(chunker.end()).toEqual([]);
   });
 
-  it('stops a runaway quoted field with the line where its record starts', () => {
-    const chunker = new CsvChunker({ maxRecords: 10, maxRecordBytes: 100 });
-    const data = utf8('id,v\n1,"a\nb"\n2,"never closed' + '\nSECRET'.repeat(40));
-    let thrown: unknown;
-    try {
-      for (let off = 0; off < data.length; off += 10) chunker.push(data.subarray(off, off + 10));
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(UserError);
-    expect((thrown as Error).message).toBe(
-      'line 4: record longer than 100 bytes (unterminated quote?)',
-    );
+  it('drops a runaway quoted field at the line where its record starts, and reads on from the next', () => {
+    const data = utf8('id,v\n1,"a\nb"\n2,"never closed' + '\nSECRET'.repeat(40) + '\n3,x\n');
+    const p = parseBatches(chunkAll(data, () => 10, 10, COMMA, 100), COMMA);
+    expect(p.errors).toEqual([{ line: 4, message: 'record longer than 100 bytes (unterminated quote?)' }]);
+    expect(linesOf(p)).toEqual([1, 2, ...Array.from({ length: 40 }, (_, i) => 5 + i), 45]);
+    expect(fieldsOf(p).at(-1)).toEqual(['3', 'x']);
   });
 
   it('uses a 1 MiB record limit by default, and accepts records up to it', () => {
@@ -270,9 +280,29 @@ describe('CsvChunker', () => {
     expect(ok.push(utf8(`${long}\n`))).toEqual([]);
     expect(ok.end()[0].records).toBe(1);
     const runaway = new CsvChunker({ maxRecords: 10 });
-    expect(() => runaway.push(utf8(`a\n"${long}`))).toThrow(
-      'line 2: record longer than 1048576 bytes (unterminated quote?)',
-    );
+    expect(runaway.push(utf8(`a\n"${long}`))).toEqual([]);
+    const [last] = runaway.end();
+    expect(last.bad).toEqual([{ line: 2, message: 'record longer than 1048576 bytes (unterminated quote?)' }]);
+    expect(new TextDecoder().decode(last.bytes)).toBe('a\n');
+  });
+
+  it('discards an over-long line as it streams past, holding at most the limit in memory', () => {
+    const chunker = new CsvChunker({ maxRecords: 10, maxRecordBytes: 64 });
+    const batches: CsvBatch[] = [...chunker.push(utf8('h\n'))];
+    for (let i = 0; i < 100; i++) batches.push(...chunker.push(utf8('y'.repeat(1000))));
+    batches.push(...chunker.push(utf8('\nlast\n')), ...chunker.end());
+    const p = parseBatches(batches, COMMA);
+    expect(p.errors).toEqual([{ line: 2, message: 'record longer than 64 bytes (unterminated quote?)' }]);
+    expect(p.records).toEqual([{ fields: ['h'], line: 1 }, { fields: ['last'], line: 3 }]);
+  });
+
+  it('cuts a batch early once it holds maxBatchBytes, at a record boundary', () => {
+    const chunker = new CsvChunker({ maxRecords: 1000, maxBatchBytes: 10 });
+    const batches = [...chunker.push(utf8('aaaa\nbbbb\ncccc\ndddd\n')), ...chunker.end()];
+    expect(batches.map((b) => [new TextDecoder().decode(b.bytes), b.firstLine, b.records])).toEqual([
+      ['aaaa\nbbbb\n', 1, 2],
+      ['cccc\ndddd\n', 3, 2],
+    ]);
   });
 
   it('rejects bad options', () => {
@@ -323,7 +353,7 @@ describe('property: serialise, chunk randomly, parse', () => {
       }
       const bytes = utf8(text);
       const maxRecords = 1 + Math.floor(rnd() * 50);
-      const batches = chunkAll(bytes, () => Math.floor(2 ** (rnd() * 16)), maxRecords);
+      const batches = chunkAll(bytes, () => Math.floor(2 ** (rnd() * 16)), maxRecords, { delimiter, trim: false });
       for (const b of batches.slice(0, -1)) expect(b.records).toBe(maxRecords);
       for (const b of batches) expect(b.records).toBeLessThanOrEqual(maxRecords);
       const got = parseBatches(batches, { delimiter, trim: false });

@@ -170,7 +170,7 @@ describe('evaluate input errors', () => {
   }
 
   it('names a missing file', async () => {
-    await expect(evaluateFiles(join(scratch, 'absent.csv'), join(scratch, 'pairs.csv'), 'requests')).rejects.toThrow(/absent\.csv: no such file/);
+    await expect(evaluateFiles(join(scratch, 'absent.csv'), join(scratch, 'pairs.csv'), 'requests')).rejects.toThrow(/absent\.csv: cannot read \(no such file, ENOENT\)/);
   });
 });
 

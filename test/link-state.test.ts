@@ -2,10 +2,10 @@
 // files as they stand (all pairs), for one, two and three parties; a killed `link add` leaves
 // the state as it was or as it would be, never between; the refusals name the file at fault.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from './helpers/scratch.js';
 import { popcounts } from '../src/bits.js';
 import { writeEncodedFile, type EncodingMetadata } from '../src/io/encoded-file.js';
 import { addBatch, initState, releaseState, stateStatus } from '../src/link/linkage.js';
@@ -16,7 +16,7 @@ import type { FilterSet } from '../src/match/shared-filters.js';
 import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 import { CLI, runCli } from './helpers/run-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'blindlink-link-'));
+const dir = scratchDir('blindlink-link-');
 const path = (name: string): string => join(dir, name);
 const BITS = 512;
 const BYTES = BITS / 8;

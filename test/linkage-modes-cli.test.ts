@@ -1,10 +1,10 @@
 // `blindlink dedup FILE` and `blindlink match A B C ...` through the command line, on small
 // generated encodings, against brute-force Dice and the reference greedy grouping; plus the
 // refusals: noisy counts, files given twice, mismatched schemas or secrets, too many files.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from './helpers/scratch.js';
 import { popcounts } from '../src/bits.js';
 import { writeEncodedFile, type EncodingMetadata } from '../src/io/encoded-file.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
@@ -13,7 +13,7 @@ import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 import { anonlinkOrder, bruteForcePairs, referenceGroups } from './helpers/reference-groups.js';
 import { runCli } from './helpers/run-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'blindlink-modes-'));
+const dir = scratchDir('blindlink-modes-');
 const path = (name: string): string => join(dir, name);
 const BITS = 512;
 const BYTES = BITS / 8;

@@ -1,17 +1,17 @@
 // The new modes on the benchmark data whose ids carry the truth (skipped without ../shared):
 // FEBRL3 deduplication and the three shipped NCVR parties, scored pairwise against the truth.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from './helpers/scratch.js';
 import { encodeFile } from '../src/encode-file.js';
 import { dedupFile } from '../src/match/dedup.js';
 import { matchParties } from '../src/match/multi-party.js';
 import { readSecret, writeNewSecret } from '../src/secret.js';
 import { hasShared, sharedPath } from './helpers/shared.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'blindlink-modes-data-'));
+const dir = scratchDir('blindlink-modes-data-');
 const example = (name: string): string => fileURLToPath(new URL(`../docs/examples/${name}`, import.meta.url));
 
 async function encode(csv: string, schema: string, idColumn: string, trim: boolean, out: string): Promise<string> {

@@ -1,8 +1,7 @@
 // `blindlink match` through the command line: reveal modes, refusal of mismatched files, and
 // bad input (truncated or corrupt Arrow, wrong column types, empty files, bad options), each
 // with exit code 1 or 2, a message naming the file, and no partial output.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, FixedSizeBinary, Schema, Table, Utf8, tableToIPC, vectorFromArray, makeData, RecordBatch, Struct, Int32 } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +11,9 @@ import { writeEncodedFile, type EncodingMetadata } from '../src/io/encoded-file.
 import { perturbed, randomFilters, seeded } from './helpers/clk-json.js';
 import { runMatchCli } from './helpers/match-cli.js';
 import { people, typoVariant } from './helpers/people.js';
-import { runCli } from './helpers/run-cli.js';
+import { runCli, scratchDir } from './helpers/run-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'blindlink-match-'));
+const dir = scratchDir('blindlink-match-');
 const path = (name: string): string => join(dir, name);
 
 function metadata(filterBits: number, count: number, changes: Partial<EncodingMetadata> = {}): EncodingMetadata {
@@ -128,10 +127,18 @@ describe('blindlink match: reveal modes', () => {
     expect(human.stdout).toMatch(/noisy count: \d+/);
     expect(human.stdout).toMatch(/epsilon: 2/);
     expect(runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'noisy-count']).status).toBe(2);
-    for (const bad of ['0', '-1', 'abc', 'Infinity']) {
+    // 1e-17 released NaN (exp(-1e-17) rounds to 1): budgets the sampler cannot serve are refused.
+    for (const bad of ['0', '-1', 'abc', 'Infinity', '1e-17', '1e-13']) {
       const r = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'noisy-count', '--epsilon', bad]);
-      expect(r.status, bad).toBe(1);
-      expect(r.stderr).toMatch(/^blindlink: --epsilon must be a positive number/);
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toMatch(/^blindlink: --epsilon must be a number of at least 1e-12/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    for (const served of ['1e-12', '1e300']) {
+      const r = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'noisy-count', '--epsilon', served, '--json']);
+      expect(r.status, served).toBe(0);
+      const count = json(r.stdout).count as number;
+      expect(Number.isInteger(count) && count >= 0 && count <= 200, `${served}: ${count}`).toBe(true);
     }
   });
 
@@ -208,9 +215,9 @@ describe('blindlink match: refusals and bad input', () => {
     expect(json(run.stdout).count).toBe(150);
   });
 
-  it.each(['0', '-0.1', '1.5', 'abc', '', 'NaN'])('threshold %j outside (0, 1]: exit 1', (threshold) => {
+  it.each(['0', '-0.1', '1.5', 'abc', '', 'NaN'])('threshold %j outside (0, 1]: a usage error, exit 2 like every invalid option', (threshold) => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', threshold]);
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^blindlink: --threshold must be a number in \(0, 1\]/);
   });
 

@@ -149,7 +149,7 @@ describe('psi refuses bad messages and mismatches', () => {
     expect(result.stderr).toMatch(/--key-file/);
     const missing = await step(['reblind', '--key-file', path('nope.key'), '--in', path('req.psi'), '--session', 'test 1', '--out', path('never.psi')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.key: cannot read secret \(no such file\)/);
+    expect(missing.stderr).toMatch(/nope\.key: cannot read secret \(no such file, ENOENT\)/);
   });
 
   it('names the line and field of a record the schema rejects, and a missing column', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { candidates } from './helpers/candidates.js';
 import { bestScoreHistogram } from '../src/reveal/histogram.js';
-import { cryptoUniform, noisyCount, twoSidedGeometric } from '../src/reveal/noise.js';
+import { cryptoUniform, MIN_EPSILON, noisyCount, twoSidedGeometric } from '../src/reveal/noise.js';
 import { formatReport, release } from '../src/reveal/release.js';
 import { greedySolve } from '../src/solve/greedy.js';
 
@@ -36,6 +36,26 @@ describe('two-sided geometric noise', () => {
     let calls = 0;
     const sequence = (): number => (calls++ === 0 ? 1e-6 : 1);
     expect(twoSidedGeometric(1, 1, sequence)).toBe(13); // floor(ln 1e-6 / -1) = 13
+  });
+
+  it('refuses budgets it cannot serve and never returns NaN for those it serves', () => {
+    // exp(-1e-17) rounds to 1, so the old alpha-based inversion divided by ln(1) = 0.
+    for (const tiny of [1e-17, 1e-13, MIN_EPSILON / 2]) expect(() => twoSidedGeometric(tiny)).toThrow(RangeError);
+    const extremes = [() => 2 ** -53, () => 0.5, () => 1];
+    for (const epsilon of [MIN_EPSILON, 1e-9, 1e-3, 1, 700, 800, 1e300]) {
+      for (const first of extremes) {
+        for (const second of extremes) {
+          let calls = 0;
+          const k = twoSidedGeometric(epsilon, 1, () => (calls++ === 0 ? first() : second()));
+          expect(Number.isSafeInteger(k), `epsilon ${epsilon}: ${k}`).toBe(true);
+          calls = 0;
+          const count = noisyCount(5, epsilon, 10, () => (calls++ === 0 ? first() : second()));
+          expect(Number.isInteger(count) && count >= 0 && count <= 10, `epsilon ${epsilon}: ${count}`).toBe(true);
+        }
+      }
+    }
+    // Past exp's underflow (epsilon > 745) there is no noise at all, as the limit says.
+    expect(twoSidedGeometric(800, 1, () => 2 ** -53)).toBe(0);
   });
 
   it('noisy counts are clamped to [0, min(|A|, |B|)]', () => {

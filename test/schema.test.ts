@@ -1,8 +1,11 @@
 // Schema loading: both dialects compile, and every invalid schema fails with the JSON path at fault.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileSchema } from '../src/schema/load.js';
+import { InvalidValue, makePreparer } from '../src/prepare.js';
+import { compileSchema, loadSchema } from '../src/schema/load.js';
 import type { Json } from '../src/schema/json-checks.js';
+import { scratchDir } from './helpers/run-cli.js';
 
 const taxpayer = JSON.parse(readFileSync(new URL('../docs/examples/taxpayer-schema.json', import.meta.url), 'utf8')) as Json;
 
@@ -155,6 +158,23 @@ describe('clkhash schema import', () => {
     ['no strategy', (s) => (s.features[1].hashing!.strategy = {} as never), '$.features[1].hashing.strategy: needs bitsPerToken or bitsPerFeature'],
     ['numeric comparison', (s) => ((s.features[1].hashing!.comparison as { type: string }).type = 'numeric'), 'numeric comparison is not supported yet'],
     ['bad kdf type', (s) => ((s.clkConfig.kdf as { type: string }).type = 'PBKDF2'), '$.clkConfig.kdf.type: must be one of "HKDF"'],
+    // Unknown keys went silently unused, so a misspelt option changed nothing.
+    ['an unknown top-level key', (s) => Object.assign(s, { featurs: [] }), '$.featurs: unknown key'],
+    ['an unknown clkConfig key', (s) => Object.assign(s.clkConfig, { xor_fold: 1 }), '$.clkConfig.xor_fold: unknown key'],
+    ['an unknown kdf key', (s) => Object.assign(s.clkConfig.kdf, { keysize: 32 }), '$.clkConfig.kdf.keysize: unknown key'],
+    ['an unknown feature key', (s) => Object.assign(s.features[1], { hashng: {} }), '$.features[1].hashng: unknown key'],
+    ['an unknown format key', (s) => Object.assign(s.features[1].format!, { maxLen: 3 }), '$.features[1].format.maxLen: unknown key'],
+    ['an unknown hashing key', (s) => Object.assign(s.features[1].hashing!, { strategi: {} }), '$.features[1].hashing.strategi: unknown key'],
+    ['an unknown strategy key', (s) => Object.assign(s.features[1].hashing!.strategy, { bitsPerToken: 3, k: 2 }), '$.features[1].hashing.strategy.k: unknown key'],
+    ['an unknown comparison key', (s) => Object.assign(s.features[1].hashing!.comparison, { positonal: true }), '$.features[1].hashing.comparison.positonal: unknown key'],
+    ['an unknown hash key', (s) => Object.assign(s.features[1].hashing!.hash!, { prevent_singularity: true }), '$.features[1].hashing.hash.prevent_singularity: unknown key'],
+    ['an ignored feature with a format', (s) => Object.assign(s.features[0], { format: { type: 'string' } }), '$.features[0].format: unknown key'],
+    ['minimum above maximum', (s) => (s.features[1].format = { type: 'integer', minimum: 10, maximum: 9 } as never), '$.features[1].format.minimum: is greater than maximum (10 > 9)'],
+    ['minLength above maxLength', (s) => Object.assign(s.features[1].format!, { minLength: 5, maxLength: 4 }), '$.features[1].format.minLength: is greater than maxLength (5 > 4)'],
+    ['a pattern with a length that would go unchecked', (s) => Object.assign(s.features[1].format!, { pattern: '[a-z]+', maxLength: 4 }), '$.features[1].format.maxLength: cannot be combined with "pattern"'],
+    ['a backreference pattern', (s) => Object.assign(s.features[1].format!, { pattern: '(a)\\1' }), '$.features[1].format.pattern: is not a regular expression blindlink can run in linear time'],
+    ['a lookahead pattern', (s) => Object.assign(s.features[1].format!, { pattern: '(?=a)a' }), 'backreferences and lookaround are not supported'],
+    ['a very long pattern', (s) => Object.assign(s.features[1].format!, { pattern: 'a'.repeat(1001) }), '$.features[1].format.pattern: is longer than 1000 characters'],
   ];
   it.each(invalid)('rejects %s', (_name, change, message) => {
     const copy = structuredClone(base);
@@ -162,7 +182,62 @@ describe('clkhash schema import', () => {
     expect(() => compileSchema(copy as unknown as Json)).toThrow(message);
   });
 
+  it('keeps the descriptions clkhash schemas carry', () => {
+    const described = structuredClone(base) as unknown as Record<string, unknown> & typeof base;
+    Object.assign(described, { description: 'd' });
+    Object.assign(described.features[0], { description: 'd' });
+    Object.assign(described.features[1], { description: 'd' });
+    Object.assign(described.features[1].format!, { description: 'd' });
+    expect(compileSchema(described as unknown as Json).fields).toHaveLength(1);
+  });
+
+  it('runs a pattern that backtracks exponentially in JavaScript in linear time', () => {
+    // (a+)+$ on 30 a's and a b takes JavaScript's engine minutes; RE2 is linear in the input.
+    const withPattern = structuredClone(base);
+    Object.assign(withPattern.features[1].format!, { pattern: '(a+)+$' });
+    const plan = compileSchema(withPattern as unknown as Json);
+    const prepare = makePreparer(plan.fields[0]);
+    // With a backtracking engine this call would not return within the test's timeout.
+    expect(prepare(`${'a'.repeat(100_000)}b`)).toBeInstanceOf(InvalidValue);
+    expect(prepare('a'.repeat(100_000))).toBe('a'.repeat(100_000));
+  });
+
   it('rejects v1 with a clear message', () => {
     expect(() => compileSchema({ version: 1, clkConfig: {}, features: [] })).toThrow('clkhash v1 schemas are not supported');
+  });
+});
+
+describe('schema files', () => {
+  const dir = scratchDir();
+  const file = (name: string, content: string | Uint8Array): string => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+  const text = readFileSync(new URL('../docs/examples/taxpayer-schema.json', import.meta.url), 'utf8');
+
+  it('reads a schema that starts with a byte-order mark like one without', async () => {
+    const withBom = await loadSchema(file('bom.json', `\uFEFF${text}`));
+    expect(withBom.fingerprint).toBe(compileSchema(taxpayer).fingerprint);
+  });
+
+  it('says where JSON breaks without quoting the file (a CSV of people given as --schema)', async () => {
+    await expect(loadSchema(file('people.csv', 'given_name,surname\nSECRETNAME,SECRETSURNAME\n'))).rejects.toThrow(/people\.csv: not valid JSON \(a syntax error\)$/);
+    await expect(loadSchema(file('cut.json', text.slice(0, 200)))).rejects.toThrow(/cut\.json: not valid JSON \((line \d+, column \d+|it ends early: truncated\?)\)$/);
+    await expect(loadSchema(file('comma.json', '{"blindlink": 1,\n "fields": [],\n}'))).rejects.toThrow(/comma\.json: not valid JSON \(line 3, column 1\)$/);
+    for (const name of ['people.csv', 'cut.json']) {
+      await loadSchema(join(dir, name)).catch((error: Error) => expect(error.message).not.toMatch(/SECRET|given_name|taxpayer/));
+    }
+  });
+
+  it('refuses a schema nested thousands deep before walking it (the fingerprint recursed)', async () => {
+    const deep = `{"blindlink": 1, "description": ${'['.repeat(3000)}1${']'.repeat(3000)}}`;
+    await expect(loadSchema(file('deep.json', deep))).rejects.toThrow(/deep\.json: \$: nested deeper than 32 levels/);
+    expect(() => compileSchema(JSON.parse(deep) as Json)).toThrow(/nested deeper than 32 levels/);
+  });
+
+  it('reads at most 1 MiB of a schema file, and names a directory or invalid UTF-8', async () => {
+    await expect(loadSchema('/dev/zero')).rejects.toThrow(/\/dev\/zero: larger than 1048576 bytes: is this a linkage schema\?/);
+    await expect(loadSchema(dir)).rejects.toThrow(/cannot read schema \(is a directory, EISDIR\)/);
+    await expect(loadSchema(file('latin1.json', Uint8Array.from([0x7b, 0xe9, 0x7d])))).rejects.toThrow(/latin1\.json: not valid UTF-8/);
   });
 });

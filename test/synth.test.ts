@@ -151,7 +151,7 @@ describe('synthesize', () => {
     await expect(synthesize(options(join(scratch, 'too-many'), { registry: 10, requests: 100, overlap: 0.5 }))).rejects.toThrow(UserError);
     const dir = join(scratch, 'blocked');
     await mkdir(join(dir, 'truth.csv'), { recursive: true });
-    await expect(synthesize(options(dir))).rejects.toThrow(/truth\.csv: cannot write output: it is a directory/);
+    await expect(synthesize(options(dir))).rejects.toThrow(/truth\.csv: refusing to write output: it exists and is a directory/);
     expect(await readdir(dir)).toEqual(['truth.csv']);
   });
 });

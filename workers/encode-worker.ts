@@ -36,11 +36,12 @@ class ResultBuilder {
     this.ids = withIds ? [] : null;
   }
 
-  add(values: readonly string[], id: string | undefined, where: () => string): void {
+  /** `at` is the record's line (CSV) or row (Arrow); its text is built only for a failure. */
+  add(values: readonly string[], id: string | undefined, unit: 'line' | 'row', at: number, lines: number): void {
     if (this.count === this.popcounts.length) this.grow();
     const result = encoder.encode(values, this.clks, this.count * encoder.width);
     if (typeof result !== 'number') {
-      this.failures.push({ where: where(), message: `field ${result.field}: ${result.reason}` });
+      this.failures.push({ where: `${unit} ${at}`, at, lines, message: `field ${result.field}: ${result.reason}` });
       return;
     }
     blockKeyer?.(values, this.blockKeys, this.count * keyBytes);
@@ -84,19 +85,19 @@ function encodeCsv(task: Extract<EncodeTask, { kind: 'csv' }>): EncodeResult {
     task.bytes,
     task.firstLine,
     setup.dialect,
-    (fields, line) => {
+    (fields, line, lines) => {
       if (skip) {
         skip = false;
         return;
       }
       if (fields.length !== setup.columnCount) {
-        builder.failures.push({ where: `line ${line}`, message: `expected ${setup.columnCount} fields, found ${fields.length}` });
+        builder.failures.push({ where: `line ${line}`, at: line, lines, message: `expected ${setup.columnCount} fields, found ${fields.length}` });
         return;
       }
       for (let f = 0; f < fieldCount; f++) values[f] = fields[setup.fieldColumns[f]];
-      builder.add(values, setup.idColumn >= 0 ? fields[setup.idColumn] : undefined, () => `line ${line}`);
+      builder.add(values, setup.idColumn >= 0 ? fields[setup.idColumn] : undefined, 'line', line, lines);
     },
-    (line, message) => builder.failures.push({ where: `line ${line}`, message }),
+    (line, message, lines) => builder.failures.push({ where: `line ${line}`, at: line, lines, message }),
   );
   return builder.finish();
 }
@@ -107,7 +108,7 @@ function encodeColumns(task: Extract<EncodeTask, { kind: 'columns' }>): EncodeRe
   const values = new Array<string>(fieldCount);
   for (let r = 0; r < rows; r++) {
     for (let f = 0; f < fieldCount; f++) values[f] = task.fields[f][r];
-    builder.add(values, task.ids?.[r], () => `row ${task.firstRow + r}`);
+    builder.add(values, task.ids?.[r], 'row', task.firstRow + r, 1);
   }
   return builder.finish();
 }

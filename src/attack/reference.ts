@@ -23,7 +23,8 @@ export async function readReference(path: string, plan: EncodingPlan, truthColum
       const missing = plan.fields.map((field) => field.column).filter((column) => !header!.includes(column));
       if (!header.includes(truthColumn)) missing.push(truthColumn);
       if (missing.length > 0) {
-        throw new UserError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the reference has: ${header.join(', ')})`);
+        // Never the header as read: without a header row it would be a person's values.
+        throw new UserError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the reference has ${header.length} columns)`);
       }
       columns = plan.fields.map((field) => header!.indexOf(field.column));
       truth = header.indexOf(truthColumn);

@@ -1,8 +1,8 @@
 // Candidate pairs through Hamming LSH blocking instead of all pairs: the plan (lsh-plan.ts), pool
 // extraction and one join per table on piscina workers sharing the filters, and results streamed
 // into one set of typed columns in the shape findCandidates returns, so greedySolve runs unchanged.
-import { Piscina } from 'piscina';
 import { UserError } from '../errors.js';
+import { withPool } from '../pool.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import type { FilterSet } from '../match/shared-filters.js';
 import type { Candidates } from '../match/tile.js';
@@ -181,8 +181,8 @@ async function joinTables(a: FilterSet, b: FilterSet | null, plan: LshPlan, opti
     const join = new TableJoin(shared);
     for (const task of tableTasks) if (task.kind === 'table') accept(join.run(task.table, task.start, task.end, maxCandidates - sink.length));
   } else {
-    const pool = new Piscina({ filename: workerFile('blocking-lsh-worker'), minThreads: workers, maxThreads: workers, workerData: shared });
-    try {
+    // On the first error (the candidate limit) withPool's destroy also cancels the queued tables.
+    await withPool<LshTask, ArrayBuffer | null, void>(workerFile('blocking-lsh-worker'), { threads: workers, workerData: shared }, async (pool) => {
       await Promise.all(poolTasks.map((task) => pool.run(task)));
       await Promise.all(
         tableTasks.map(async (task) => {
@@ -190,10 +190,7 @@ async function joinTables(a: FilterSet, b: FilterSet | null, plan: LshPlan, opti
           accept(unpackTableResult(packed));
         }),
       );
-    } finally {
-      // On the first error (the candidate limit) this also cancels the queued tables.
-      await pool.destroy();
-    }
+    });
   }
   const { masks: _masks, poolBits: _poolBits, ...summary } = plan;
   return {

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { encodeFile } from '../encode-file.js';
 import { UserError } from '../errors.js';
 import { looksGenerated, readSecret, SECRET_ENV } from '../secret.js';
-import { action, positiveInteger } from './run.js';
+import { action, positiveInteger, warn } from './run.js';
 
 interface EncodeFlags {
   schema: string;
@@ -25,13 +25,13 @@ export function encodeCommand(): Command {
     .description('encode records (CSV or Arrow) into keyed Bloom-filter encodings (CLKs)')
     .requiredOption('--schema <file>', 'linkage schema: blindlink JSON schema or clkhash v2/v3 schema')
     .option('--secret-file <file>', `file holding the shared secret (or set ${SECRET_ENV})`)
-    .requiredOption('--in <file>', 'input records: CSV with a header row, or an Arrow IPC file')
+    .requiredOption('--in <file>', 'input records: CSV with a header row, or an Arrow IPC file; a FIFO or pipe, or - for standard input, is read as a stream')
     .requiredOption('--out <file>', 'output: .arrow (Arrow IPC) or .json (clkhash {"clks": [...]})')
     .option('--workers <n>', 'worker threads (default: number of cores)', positiveInteger('--workers', 256))
     .option('--id-column <column>', 'carry this input column as the id column (only if you mean to reveal ids later)')
     .option('--delimiter <char>', 'CSV field delimiter', ',')
     .option('--trim', 'strip spaces around unquoted CSV values (FEBRL files need it)')
-    .addOption(new Option('--on-error <mode>', 'bad records: stop at the first, or skip and count them').choices(['fail', 'skip']).default('fail'))
+    .addOption(new Option('--on-error <mode>', 'bad records: stop at the first, or skip and count them (a record with broken quoting costs only its first line)').choices(['fail', 'skip']).default('fail'))
     .option('--record-presence', 'also write which schema fields each record has (column "present"), so a linkage-unit service can check required identifiers; it reveals which fields each record lacks')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
@@ -48,11 +48,12 @@ Example:
     .action(
       action(async (flags: EncodeFlags) => {
         if (flags.delimiter === '\\t') flags.delimiter = '\t';
+        if (flags.secretFile !== undefined && process.env[SECRET_ENV] !== undefined) {
+          warn(`both --secret-file and ${SECRET_ENV} are set; using --secret-file`);
+        }
         const secret = await readSecret(flags.secretFile);
         if (!looksGenerated(secret)) {
-          process.stderr.write(
-            'blindlink: warning: the secret is not a keygen secret (64 hex digits); if it is a passphrase, anyone holding an encoded file can test guesses against its key check value\n',
-          );
+          warn('the secret is not a keygen secret (64 hex digits); if it is a passphrase, anyone holding an encoded file can test guesses against its key check value');
         }
         const started = performance.now();
         let summary;
@@ -74,14 +75,15 @@ Example:
         const seconds = (performance.now() - started) / 1000;
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ output: flags.out, encoded: summary.encoded, skipped: summary.skipped, seconds, ...summary.metadata })}\n`,
+            `${JSON.stringify({ output: flags.out, encoded: summary.encoded, skipped: summary.skipped, skippedLines: summary.skippedLines, seconds, ...summary.metadata })}\n`,
           );
           return;
         }
         const rate = Math.round(summary.encoded / seconds).toLocaleString('en-US');
         process.stdout.write(`encoded ${summary.encoded.toLocaleString('en-US')} records into ${flags.out} in ${seconds.toFixed(2)} s (${rate} records/s)\n`);
         if (summary.skipped > 0) {
-          process.stdout.write(`skipped ${summary.skipped} bad records, e.g.:\n`);
+          const unit = summary.examples[0]?.where.startsWith('row') ? 'rows' : 'lines';
+          process.stdout.write(`skipped ${summary.skipped} bad record${summary.skipped === 1 ? '' : 's'} (${summary.skippedLines} input ${summary.skippedLines === 1 ? unit.slice(0, -1) : unit}), e.g.:\n`);
           for (const example of summary.examples) process.stdout.write(`  ${example.where}: ${example.message}\n`);
         }
         process.stdout.write(`schema fingerprint ${summary.metadata.schemaFingerprint}\nkey check value    ${summary.metadata.keyCheck}\n`);

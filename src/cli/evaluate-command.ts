@@ -9,7 +9,7 @@ import { BLOCKING_METHODS, evaluateBlocking, type BlockingMethod, type BlockingQ
 import { evaluateFiles, type Evaluation } from '../evaluate/evaluate-files.js';
 import type { SideA } from '../evaluate/read.js';
 import { renderSweepPlot } from '../evaluate/svg-plot.js';
-import { action, numberIn, positiveInteger } from './run.js';
+import { action, numberIn, positiveInteger, warn } from './run.js';
 
 interface EvaluateFlags {
   truth: string;
@@ -164,7 +164,7 @@ Examples:
                 method: blocking.method,
                 threshold: blocking.threshold,
                 workers: flags.workers ?? Math.max(1, availableParallelism()),
-                warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+                warn,
               });
         if (flags.json) {
           const object = linkage === null ? { truthLinks: quality?.truthLinks } : { ...linkage.evaluation };

@@ -27,9 +27,14 @@ export function fileStatistics(file: EncodedFile): FileStatistics {
   };
 }
 
+/** Why a file has no blindlink metadata: clkhash JSON has no place for it; an Arrow file just lacks it. */
+function noMetadataKind(file: EncodedFile): string {
+  return file.format === 'clkhash-json' ? 'clkhash JSON' : 'an Arrow file without blindlink metadata';
+}
+
 /** What a steward should know before releasing the file; empty when nothing looks risky. */
 export function fileWarnings(file: EncodedFile): string[] {
-  if (file.metadata === null) return ['no metadata (clkhash JSON): hardening and secret cannot be checked'];
+  if (file.metadata === null) return [`no metadata (${noMetadataKind(file)}): hardening and secret cannot be checked`];
   const warnings = encodingRisks({ hardening: file.metadata.hardening, popcounts: file.popcounts, filterBits: file.filterBits });
   if (file.metadata.blocking) {
     warnings.push('carries keyed block keys: the linkage unit cannot read the values behind them, but learns which records share a block and how large each block is');
@@ -73,7 +78,7 @@ export function inspectCommand(): Command {
             `field presence    ${file.metadata.presenceFields ? file.metadata.presenceFields.join(', ') : 'not recorded'}`,
           );
         } else {
-          lines.push('metadata          none (clkhash JSON): schema and secret cannot be checked');
+          lines.push(`metadata          none (${noMetadataKind(file)}): schema and secret cannot be checked`);
         }
         for (const warning of warnings) lines.push(`warning: ${warning}`);
         process.stdout.write(`${lines.join('\n')}\n`);

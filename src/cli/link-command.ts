@@ -9,7 +9,7 @@ import { MAX_PARTIES } from '../match/multi-party.js';
 import { CLUSTER_METHODS, formatDedupReport, formatMultiPartyReport, GROUPS_NO_NOISE, type ClusterMethod, type DedupReport, type MultiPartyReport } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type MatchReport, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags } from './reveal-flags.js';
-import { action, numberIn, positiveInteger } from './run.js';
+import { action, numberIn, positiveInteger, warn } from './run.js';
 
 function workers(flag: number | undefined): number {
   return flag ?? Math.max(1, availableParallelism());
@@ -60,7 +60,7 @@ Example:
           threshold,
           cluster: flags.cluster,
           workers: workers(flags.workers),
-          warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+          warn,
         });
         print(flags.json, status, formatStatus(status));
       }),

@@ -7,9 +7,10 @@ import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
 import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
+import { MIN_EPSILON } from '../reveal/noise.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
-import { action, numberIn, positiveInteger } from './run.js';
+import { action, numberIn, positiveInteger, warn } from './run.js';
 
 interface MatchFlags {
   threshold: string;
@@ -29,7 +30,7 @@ export function matchCommand(): Command {
     .argument('<files...>', `encoded files, one per custodian (.arrow, or clkhash {"clks": [...]} JSON): two for a 1:1 match, 3 to ${MAX_PARTIES} for multi-party linkage`)
     .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1], or "auto" to choose one from the score distribution (no truth needed) and report it')
     .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
-    .option('--epsilon <e>', 'privacy budget for --reveal noisy-count (> 0; smaller = noisier)')
+    .option('--epsilon <e>', `privacy budget for --reveal noisy-count (at least ${MIN_EPSILON}; smaller = noisier)`)
     .option('--out <file>', 'CSV of matched pairs, for --reveal pairs')
     .addOption(
       new Option(
@@ -92,7 +93,7 @@ Example:
         let epsilon: number | null = null;
         if (flags.reveal === 'noisy-count') {
           if (flags.epsilon === undefined) throw new UserError('--reveal noisy-count needs --epsilon', 2);
-          epsilon = numberIn('--epsilon', flags.epsilon, (e) => e > 0, 'a positive number');
+          epsilon = numberIn('--epsilon', flags.epsilon, (e) => e >= MIN_EPSILON, `a number of at least ${MIN_EPSILON} (smaller budgets give noise the sampler cannot draw exactly, and that swamps any count)`);
         } else if (flags.epsilon !== undefined) {
           throw new UserError(`--epsilon applies only to --reveal noisy-count (reveal is ${flags.reveal})`, 2);
         }
@@ -110,7 +111,7 @@ Example:
           workers: flags.workers ?? Math.max(1, availableParallelism()),
           blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
-          warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+          warn,
           progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
         });
         if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');

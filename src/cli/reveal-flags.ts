@@ -2,6 +2,7 @@
 // command line: --reveal, --epsilon and --out checked together, warnings and progress on stderr.
 import { UserError } from '../errors.js';
 import type { RevealMode } from '../reveal/release.js';
+import { warn } from './run.js';
 
 export interface RevealFlags {
   reveal: RevealMode;
@@ -31,7 +32,7 @@ export function checkRevealFlags(flags: RevealFlags, noNoise: string | null, wri
 /** Warnings always, progress only when stderr is a terminal. */
 export function stderrReporters(): { warn: (message: string) => void; progress?: (message: string) => void } {
   return {
-    warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
+    warn,
     progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
   };
 }

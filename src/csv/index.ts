@@ -2,6 +2,7 @@
 // batch (usually in a worker); readCsvRecords chains both on one thread for small files.
 import { createReadStream } from 'node:fs';
 import { inFile, UserError } from '../errors.js';
+import { fsReason, hasCode } from '../io/fs-errors.js';
 import { CsvChunker, type CsvBatch } from './chunker.js';
 import { parseCsvBatch, type CsvDialect } from './parse.js';
 
@@ -31,19 +32,22 @@ export async function* readCsvRecords(
   path: string,
   dialect: CsvDialect,
 ): AsyncGenerator<CsvRecord> {
-  const chunker = new CsvChunker({ maxRecords: BATCH_RECORDS });
+  const chunker = new CsvChunker({ maxRecords: BATCH_RECORDS, dialect });
   const parse = (batches: readonly CsvBatch[]): CsvRecord[] => {
     const records: CsvRecord[] = [];
     for (const batch of batches) {
+      // The first malformed record in file order: one the chunker dropped, or one the parser found.
+      let first: { line: number; message: string } | null = batch.bad[0] ?? null;
       parseCsvBatch(
         batch.bytes,
         batch.firstLine,
         dialect,
         (fields, line) => records.push({ fields: fields.slice(), line }),
         (line, message) => {
-          throw inFile(path, `line ${line}: ${message}`);
+          if (first === null || line < first.line) first = { line, message };
         },
       );
+      if (first !== null) throw inFile(path, `line ${first.line}: ${first.message}`);
     }
     return records;
   };
@@ -60,13 +64,9 @@ export async function* readCsvRecords(
     for await (const chunk of stream as AsyncIterable<Buffer>) yield* parse(cut(chunk));
     yield* parse(cut(null));
   } catch (err) {
-    if (isNodeError(err) && err.code === 'ENOENT') throw inFile(path, 'no such file');
+    if (hasCode(err)) throw inFile(path, `cannot read (${fsReason(err)})`);
     throw err;
   } finally {
     stream.destroy();
   }
-}
-
-function isNodeError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && 'code' in err;
 }

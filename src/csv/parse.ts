@@ -12,11 +12,12 @@ export interface CsvDialect {
 
 /**
  * Receives each record. `fields` is one array reused for every call of a batch: copy it
- * (`fields.slice()`) to keep it. `line` is the 1-based physical line where the record starts.
+ * (`fields.slice()`) to keep it. `line` is the 1-based physical line where the record starts;
+ * `lines` how many physical lines it spans (more than one when a quoted field holds line breaks).
  */
-export type CsvRecordHandler = (fields: string[], line: number) => void;
-/** Receives a malformed record, which is then skipped; parsing carries on with the next one. */
-export type CsvErrorHandler = (line: number, message: string) => void;
+export type CsvRecordHandler = (fields: string[], line: number, lines: number) => void;
+/** Receives a malformed record (starting at `line`, spanning `lines`), which is then skipped. */
+export type CsvErrorHandler = (line: number, message: string, lines: number) => void;
 
 const LF = 10;
 const CR = 13;
@@ -143,7 +144,7 @@ function parseText(text: string, start: number, line: number, sink: Sink): numbe
           p = d + 1;
         }
         if (fields.length !== k) fields.length = k;
-        onRecord(fields, line);
+        onRecord(fields, line, 1);
       }
       line++;
       pos = end + 1;
@@ -154,14 +155,15 @@ function parseText(text: string, start: number, line: number, sink: Sink): numbe
     const recordEnd = quotedRecordEnd(text, pos);
     const stop = recordEnd === -1 ? n : recordEnd;
     const recordLine = line;
-    line += 1 + countLf(text, pos, stop);
+    const lines = 1 + countLf(text, pos, stop);
+    line += lines;
     if (recordEnd === -1) {
-      sink.onError(recordLine, 'unterminated quoted field');
+      sink.onError(recordLine, 'unterminated quoted field', lines);
     } else {
       const e = text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
       const problem = splitQuoted(text, pos, e, sink);
-      if (problem === undefined) onRecord(fields, recordLine);
-      else sink.onError(recordLine, problem);
+      if (problem === undefined) onRecord(fields, recordLine, lines);
+      else sink.onError(recordLine, problem, lines);
     }
     pos = stop + 1;
   }
@@ -263,7 +265,7 @@ function parseRecordByRecord(
     try {
       text = decoder.decode(bytes.subarray(pos, i));
     } catch {
-      sink.onError(line, 'invalid UTF-8');
+      sink.onError(line, 'invalid UTF-8', lfs + 1);
     }
     if (text !== undefined) parseText(text, 0, line, sink);
     line += lfs + 1;

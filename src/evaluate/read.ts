@@ -33,7 +33,9 @@ function headerColumns(path: string, header: CsvRecord | undefined, names: reado
   const found = header.fields.map((field) => field.trim());
   const indices = names.map((name) => found.indexOf(name));
   if (indices.some((index) => index < 0)) {
-    throw inFile(path, `line ${header.line}: header must name the columns ${expected} (found: ${found.join(',').slice(0, 200)})`);
+    // Not the header as read: without a header row it would be a record's values.
+    const missing = names.filter((name, i) => indices[i] < 0);
+    throw inFile(path, `line ${header.line}: header must name the columns ${expected} (missing: ${missing.join(', ')})`);
   }
   return { indices, width: found.length };
 }

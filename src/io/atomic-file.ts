@@ -1,10 +1,12 @@
 // Output files appear whole or not at all: content goes to a hidden temporary name beside the
 // target and is renamed into place only after it was fully written and flushed.
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
 import { access, constants, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
+import { fsReason, hasCode } from './fs-errors.js';
+import { assertOutputTarget } from './output-path.js';
+import { partialPath, removeStalePartials } from './partial-files.js';
 
 const pendingTemporaries = new Set<string>();
 let signalHandlersInstalled = false;
@@ -33,7 +35,10 @@ function removePendingTemporaries(): void {
   pendingTemporaries.clear();
 }
 
-/** Fails early, before any work, when `path` cannot be created (missing folder, no permission, a directory). */
+/**
+ * Fails early, before any work, when `path` cannot be created (missing folder, no permission) or
+ * exists and is not a regular file (see output-path.ts).
+ */
 export async function assertWritable(path: string): Promise<void> {
   const folder = dirname(path);
   try {
@@ -44,11 +49,7 @@ export async function assertWritable(path: string): Promise<void> {
     if (error instanceof UserError) throw error;
     throw new UserError(`${path}: cannot write output: folder ${folder} does not exist or is not writable`);
   }
-  try {
-    if ((await stat(path)).isDirectory()) throw new UserError(`${path}: cannot write output: it is a directory`);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-  }
+  await assertOutputTarget(path);
 }
 
 /**
@@ -60,40 +61,61 @@ export async function assertWritable(path: string): Promise<void> {
  */
 export async function writeAtomically(path: string, produce: (out: WriteStream) => Promise<void>): Promise<void> {
   installSignalCleanup();
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
+  await assertOutputTarget(path);
+  await removeStalePartials(path);
+  const temporary = partialPath(path);
   pendingTemporaries.add(temporary);
   const out = createWriteStream(temporary, { flags: 'wx', mode: 0o644 });
   const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);
     out.once('error', reject);
   });
+  // A write error (ENOSPC) can come while `produce` still runs, and `produce` may then fail on its
+  // own first: the rejection must not go unhandled (it ended the process with a stack trace).
+  finished.catch(() => undefined);
   try {
+    await new Promise<void>((resolve, reject) => {
+      out.once('ready', resolve);
+      out.once('error', reject);
+    });
     await produce(out);
     out.end();
     await finished;
     await rename(temporary, path);
   } catch (error) {
+    // Only once the stream has closed is the file there to remove (a failure before it opened
+    // would otherwise leave it behind).
     out.destroy();
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await unlink(temporary).catch(() => undefined);
     if (error instanceof UserError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined) throw new UserError(`${path}: cannot write output (${code})`);
+    if (hasCode(error)) throw new UserError(`${path}: cannot write output (${fsReason(error)})`);
     throw error;
   } finally {
     pendingTemporaries.delete(temporary);
   }
 }
 
-/** Writes a stream chunk, waiting for the stream to drain when its buffer is full. */
+/**
+ * Writes a stream chunk, waiting for the stream to drain when its buffer is full. Rejects when the
+ * stream fails (ENOSPC) or closes instead of draining, rather than waiting for a drain that never comes.
+ */
 export async function writeChunk(out: WriteStream, chunk: Uint8Array | string): Promise<void> {
-  if (!out.write(chunk)) {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      out.once('error', onError);
-      out.once('drain', () => {
-        out.off('error', onError);
-        resolve();
-      });
-    });
-  }
+  if (out.errored) throw out.errored;
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error | null): void => {
+      out.off('drain', onDrain);
+      out.off('error', onError);
+      out.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(out.errored ?? new Error('the output stream closed before it drained'));
+    out.on('drain', onDrain);
+    out.on('error', onError);
+    out.on('close', onClose);
+  });
 }

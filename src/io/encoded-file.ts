@@ -20,6 +20,8 @@ import {
 import { popcounts as computePopcounts } from '../bits.js';
 import { SIGNATURE_BYTES } from '../blocking/signature.js';
 import { UserError } from '../errors.js';
+import { arrowFailure, guardedArrowSource, MAX_FILTER_BYTES } from './arrow-guard.js';
+import { fsReason } from './fs-errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
 import { copyPresence, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
 import { presenceBytes } from '../presence.js';
@@ -211,19 +213,34 @@ export async function readEncodedFile(path: string, options: { shared?: boolean 
   let size: number;
   try {
     handle = await open(path, 'r');
-    size = (await handle.stat()).size;
+    const info = await handle.stat();
+    if (info.isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    size = info.size;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read encoded file (${code === 'ENOENT' ? 'no such file' : code})`);
+    throw new UserError(`${path}: cannot read encoded file (${fsReason(error)})`);
   }
   try {
     if (size === 0) throw new UserError(`${path}: file is empty`);
     const head = Buffer.alloc(Math.min(64, size));
     await handle.read(head, 0, head.length, 0);
-    if (head.toString('latin1').trimStart()[0] === '{') return readClkJson(path, await handle.readFile(), options.shared ?? false);
+    const first = head.toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart()[0];
+    if (first === '[') throw new UserError(`${path}: a JSON array; an encoded file is Arrow IPC or a clkhash object {"clks": [...]}`);
+    if (first === '{') return readClkJson(path, await readWhole(path, handle), options.shared ?? false);
     return await readArrow(path, handle, size, options.shared ?? false);
   } finally {
     await handle.close();
+  }
+}
+
+/** A clkhash JSON file's bytes; Node reads at most 2 GiB at once, and a directory fails here too. */
+async function readWhole(path: string, handle: FileHandle): Promise<Buffer> {
+  try {
+    return await handle.readFile();
+  } catch (error) {
+    throw new UserError(`${path}: cannot read encoded file (${fsReason(error)})`);
   }
 }
 
@@ -279,11 +296,12 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
 async function readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean): Promise<EncodedFile> {
   let reader: RecordBatchReader;
   try {
-    reader = await RecordBatchReader.from(handle);
+    // The guard has the file handle's shape (fd, stat, read), which is what from() looks for.
+    reader = await RecordBatchReader.from(guardedArrowSource(handle) as unknown as FileHandle);
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
-  } catch {
-    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
+  } catch (error) {
+    throw new UserError(`${path}: ${arrowFailure(error)}`);
   }
   const schema = reader.schema;
   const clkField = schema.fields.find((field) => field.name === 'clk');
@@ -302,14 +320,18 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
     throw new UserError(`${path}: column 'id' must be Utf8, found ${String(idField.type)}`);
   }
   const width = (clkField.type as FixedSizeBinary).byteWidth;
+  // A corrupt width must not size the buffers below (65536 rows of a 2 GiB width).
+  if (!(width >= 1 && width <= MAX_FILTER_BYTES)) throw new UserError(`${path}: column 'clk' is ${width} bytes wide; filters are 1 to ${MAX_FILTER_BYTES} bytes (corrupt file?)`);
+  // Every record takes `width` bytes of the file, so no count beyond this is possible.
+  const fileCanHold = Math.floor(fileBytes / width);
   const blocking = blockingMetadata(path, schema);
   const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
   const presenceFields = presenceFieldsOf(path, schema);
   const presenceWidth = presenceFields === null ? 0 : presenceBytes(presenceFields.length);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
   // A count the file cannot hold (corrupt metadata) must not size a huge buffer: fall back to growing.
-  const plausible = Number.isSafeInteger(declared) && declared > 0 && declared * width <= fileBytes;
-  let capacity = plausible ? declared : 1 << 16;
+  const plausible = Number.isSafeInteger(declared) && declared > 0 && declared <= fileCanHold;
+  let capacity = plausible ? declared : Math.max(1, Math.min(1 << 16, fileCanHold));
   let clks = allocate(capacity * width, shared);
   let blockKeys = allocate(capacity * keyWidth, shared);
   let presence = new Uint8Array(capacity * presenceWidth);
@@ -318,6 +340,7 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
   let count = 0;
   try {
     for await (const batch of reader) {
+      if (count + batch.numRows > fileCanHold) throw new UserError(`${path}: a record batch claims more records than the file can hold (corrupt file)`);
       if (count + batch.numRows > capacity) {
         capacity = Math.max(2 * capacity, count + batch.numRows);
         const grown = allocate(capacity * width, shared);
@@ -359,7 +382,7 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
     }
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
+    throw new UserError(`${path}: ${arrowFailure(error)}`);
   }
   if (count === 0) throw new UserError(`${path}: contains no encodings`);
   clks = clks.subarray(0, count * width);

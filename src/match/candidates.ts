@@ -1,8 +1,8 @@
 // Candidate generation: every pair with Dice >= threshold, as anonlink's find_candidate_pairs
 // defines it, cut into tiles over popcount-sorted A rows and run on piscina workers that share
 // one copy of the filters. Results stay typed arrays end to end.
-import { Piscina } from 'piscina';
 import { UserError } from '../errors.js';
+import { withPool } from '../pool.js';
 import { workerFile } from '../worker-path.js';
 import { META_BYTES } from '../similarity/dice-kernel-source.js';
 import { loadSharedFilters, layoutViews, type FilterSet, type SharedFilters } from './shared-filters.js';
@@ -101,24 +101,19 @@ export async function forEachTile(
     for (const tile of tiles) accept(runTile(context, { start: tile[0], end: tile[1], maxCandidates: tileLimit() }), tile);
     return;
   }
-  const pool = new Piscina({
-    filename: workerFile('match-worker'),
-    minThreads: workers,
-    maxThreads: workers,
-    workerData: { memory: shared.memory, layout: shared.layout },
-  });
-  try {
-    await Promise.all(
-      tiles.map(async (tile) => {
-        const task: TileTask = { start: tile[0], end: tile[1], maxCandidates: tileLimit() };
-        const packed = (await pool.run(task)) as ArrayBuffer | null;
-        accept(packed === null ? null : unpackCandidates(packed), tile);
-      }),
-    );
-  } finally {
-    // On the first error (say the candidate limit) this also cancels the queued tiles.
-    await pool.destroy();
-  }
+  // On the first error (say the candidate limit) withPool's destroy also cancels the queued tiles.
+  await withPool<TileTask, ArrayBuffer | null, void>(
+    workerFile('match-worker'),
+    { threads: workers, workerData: { memory: shared.memory, layout: shared.layout } },
+    async (pool) => {
+      await Promise.all(
+        tiles.map(async (tile) => {
+          const packed = await pool.run({ start: tile[0], end: tile[1], maxCandidates: tileLimit() });
+          accept(packed === null ? null : unpackCandidates(packed), tile);
+        }),
+      );
+    },
+  );
 }
 
 /**

@@ -20,6 +20,10 @@ export function checkCompatible(a: EncodedFile, b: EncodedFile): string[] {
       warnings.push(`${file.path} has no blindlink metadata (${file.format === 'clkhash-json' ? 'clkhash JSON' : 'Arrow without metadata'}): cannot check that both sides used the same secret and schema`);
     }
   }
+  // The same file twice (or a copy) matches every record with itself: almost surely a mistake.
+  if (a.count === b.count && Buffer.compare(a.clks, b.clks) === 0) {
+    warnings.push(`${a.path} and ${b.path} hold the same encodings: every record will match itself`);
+  }
   if (a.metadata === null || b.metadata === null) return warnings;
   const schemaDiffers = a.metadata.schemaFingerprint !== b.metadata.schemaFingerprint;
   const keyDiffers = a.metadata.keyCheck !== b.metadata.keyCheck;

@@ -1,8 +1,8 @@
 // Blinding on worker threads: the token hashes and the X25519 ladders are independent per element,
 // so chunks of a set go to a piscina pool and come back in order. Each worker receives the derived
 // blinding seed once (workerData), never the key file.
-import { Piscina } from 'piscina';
 import { UserError } from '../errors.js';
+import { createPool, destroyPool } from '../pool.js';
 import { workerFile } from '../worker-path.js';
 import { ELEMENT_BYTES } from './group.js';
 
@@ -33,13 +33,7 @@ export interface BlindingJob {
 }
 
 async function runTasks(job: BlindingJob, tasks: PsiTask[], total: number): Promise<Uint8Array> {
-  const pool = new Piscina<PsiTask, PsiTaskResult>({
-    filename: workerFile('psi-worker'),
-    workerData: job.setup,
-    minThreads: job.workers,
-    maxThreads: job.workers,
-    idleTimeout: 1000,
-  });
+  const pool = createPool<PsiTask, PsiTaskResult>(workerFile('psi-worker'), { threads: job.workers, workerData: job.setup, idleTimeout: 1000 });
   const out = new Uint8Array(total * ELEMENT_BYTES);
   const inFlight: Array<{ offset: number; result: Promise<PsiTaskResult> }> = [];
   let offset = 0;
@@ -64,7 +58,7 @@ async function runTasks(job: BlindingJob, tasks: PsiTask[], total: number): Prom
     await Promise.allSettled(inFlight.map((entry) => entry.result));
     throw error;
   } finally {
-    await pool.destroy();
+    await destroyPool(pool);
   }
   if (written !== out.length) throw new Error(`blinding wrote ${written} of ${out.length} bytes`);
   return out;

@@ -11,9 +11,20 @@ export function cryptoUniform(): number {
   return (high * 2 ** 32 + low + 1) / 2 ** 53;
 }
 
-/** Geometric on {0, 1, ...} with P(k) = (1 - alpha) alpha^k, by inversion. */
-function geometric(alpha: number, uniform: () => number): number {
-  return Math.floor(Math.log(uniform()) / Math.log(alpha));
+/**
+ * Smallest epsilon (per unit of sensitivity) the sampler serves. Inversion draws
+ * floor(-ln(u) / epsilon) with u >= 2^-53, so the draw stays below 37 / epsilon; above 2^53 doubles
+ * no longer hold every integer and the noise would no longer be the two-sided geometric it claims
+ * (that starts near 4e-15). At 1e-12 the noise already runs to about 10^12, which swamps any count.
+ */
+export const MIN_EPSILON = 1e-12;
+
+/**
+ * Geometric on {0, 1, ...} with P(k) = (1 - alpha) alpha^k, alpha = exp(-rate), by inversion. The
+ * rate is used as it is: exp(-1e-17) rounds to 1, and ln(1) = 0 made the draw NaN.
+ */
+function geometric(rate: number, uniform: () => number): number {
+  return Math.floor(-Math.log(uniform()) / rate);
 }
 
 /**
@@ -24,9 +35,9 @@ function geometric(alpha: number, uniform: () => number): number {
  * @example count + twoSidedGeometric(0.5)
  */
 export function twoSidedGeometric(epsilon: number, sensitivity = 1, uniform: () => number = cryptoUniform): number {
-  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError(`epsilon must be a positive number, got ${epsilon}`);
-  const alpha = Math.exp(-epsilon / sensitivity);
-  return geometric(alpha, uniform) - geometric(alpha, uniform);
+  const rate = epsilon / sensitivity;
+  if (!Number.isFinite(epsilon) || !(rate >= MIN_EPSILON)) throw new RangeError(`epsilon / sensitivity must be a finite number of at least ${MIN_EPSILON}, got ${epsilon} / ${sensitivity}`);
+  return geometric(rate, uniform) - geometric(rate, uniform);
 }
 
 export const NOISE_MECHANISM = 'two-sided geometric (discrete Laplace), sensitivity 1, clamped to [0, min(|A|, |B|)]';

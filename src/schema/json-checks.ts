@@ -69,6 +69,17 @@ export function base64(value: Json | undefined, path: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
+/** Throws a SchemaError when `value` nests arrays and objects deeper than `max` levels (checked without recursion). */
+export function assertDepth(value: Json, max: number): void {
+  const stack: Array<[Json, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > max) throw new SchemaError('$', `nested deeper than ${max} levels: not a linkage schema`);
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+}
+
 /** JSON with object keys sorted and no whitespace: equal schemas give equal fingerprints. */
 export function canonicalJson(value: Json): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -1,0 +1,35 @@
+// apache-arrow decodes an IPC file's footer and message headers with flatbuffers, which reads
+// vector lengths and offsets without bounds checks: one flipped bit in a footer made a vector claim
+// hundreds of millions of entries, and decoding the schema filled the heap until Node aborted (found
+// by the fuzz suite). Importing this module installs two checks on flatbuffers' ByteBuffer, the
+// class apache-arrow resolves to (flatbuffers is pinned beside it at the version it uses):
+//   - no vector may be longer than the buffer holding it (every element takes at least one byte);
+//   - one buffer may hand out at most ELEMENT_BUDGET_PER_BYTE vector elements per byte in all, so
+//     offsets that loop back on a table (a field that is its own child) cannot make decoding
+//     exponential. A valid header asks for a few elements per 4 bytes.
+import { ByteBuffer } from 'flatbuffers';
+
+const ELEMENT_BUDGET_PER_BYTE = 64;
+const ELEMENT_BUDGET_BASE = 4096;
+
+/** Thrown when a flatbuffer's lengths cannot be right; readers report the file as corrupt. */
+export class CorruptFlatbufferError extends Error {
+  override readonly name = 'CorruptFlatbufferError';
+}
+
+const spent = new WeakMap<ByteBuffer, number>();
+const prototype = ByteBuffer.prototype as ByteBuffer & { __blindlinkGuarded?: true };
+
+if (prototype.__blindlinkGuarded !== true) {
+  const vectorLength = prototype.__vector_len;
+  prototype.__vector_len = function guardedVectorLength(this: ByteBuffer, offset: number): number {
+    const length = vectorLength.call(this, offset);
+    const capacity = this.capacity();
+    if (!(length >= 0 && length <= capacity)) throw new CorruptFlatbufferError(`a vector of ${length} entries in ${capacity} bytes`);
+    const total = (spent.get(this) ?? 0) + length;
+    if (total > ELEMENT_BUDGET_BASE + ELEMENT_BUDGET_PER_BYTE * capacity) throw new CorruptFlatbufferError(`more than ${total} vector entries read from ${capacity} bytes`);
+    spent.set(this, total);
+    return length;
+  };
+  prototype.__blindlinkGuarded = true;
+}
