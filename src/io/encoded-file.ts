@@ -1,13 +1,13 @@
 // Reads and writes encoded files: Arrow IPC (`clk` FixedSizeBinary(l/8), `popcount` Uint16,
 // optional `block_keys` FixedSizeBinary(8 per rule) and `id` Utf8, blindlink metadata) per
 // DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
+import type { WriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   Field,
   FixedSizeBinary,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   RecordBatchReader,
   Schema,
   Struct,
@@ -23,6 +23,7 @@ import { UserError } from '../errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
 import { copyPresence, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
 import { presenceBytes } from '../presence.js';
+import { ArrowFileStreamWriter } from './stream-writer.js';
 
 /** What the linkage unit may learn about how a file was encoded: never the secret or the schema itself. */
 export interface EncodingMetadata {
@@ -145,8 +146,9 @@ export async function writeEncodedFile(
 }
 
 /**
- * Writes encoded batches as an Arrow IPC file, atomically. A `.json` path writes clkhash's
- * `{"clks": [...]}` instead (no ids, no metadata: clkhash's format has no place for them).
+ * Writes encoded batches as an Arrow IPC file, atomically, with `metadata` as given. A `.json`
+ * path writes clkhash's `{"clks": [...]}` instead (no ids, no metadata: clkhash's format has no
+ * place for them).
  */
 export async function writeEncodedBatches(
   path: string,
@@ -154,51 +156,104 @@ export async function writeEncodedBatches(
   filterBits: number,
   metadata: EncodingMetadata,
 ): Promise<void> {
-  if (path.toLowerCase().endsWith('.json')) {
-    // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
-    if (metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
-    if (metadata.presenceFields) throw new UserError(`${path}: clkhash JSON has no place for field presence; write .arrow`);
-    return writeClkJson(path, batches, filterBits);
-  }
   const withIds = batches.length > 0 && batches[0].ids !== null;
-  const schema = arrowSchema(filterBits, withIds, metadata);
-  await writeAtomically(path, async (out) => {
-    const writer = new RecordBatchFileWriter();
-    const bytes = writer.toNodeStream();
-    const piped = new Promise<void>((resolve, reject) => {
-      bytes.on('data', (chunk: Uint8Array) => {
-        if (!out.write(chunk)) bytes.pause();
-      });
-      out.on('drain', () => bytes.resume());
-      bytes.once('end', resolve);
-      bytes.once('error', reject);
-      out.once('error', reject);
-    });
-    writer.reset(undefined, schema);
-    for (const batch of batches) {
-      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8, metadata.blocking ? blockKeyBytes(metadata.blocking) : 0, metadata.presenceFields));
-    }
-    writer.finish();
-    await piped;
+  await writeEncodedStream(path, filterBits, metadata, withIds, async (sink) => {
+    for (const batch of batches) await sink.write(batch);
   });
 }
 
-async function writeClkJson(path: string, batches: readonly EncodedBatch[], filterBits: number): Promise<void> {
-  const width = filterBits / 8;
+/** Takes encoded batches in order while an encoded file is being written. */
+export interface EncodedSink {
+  /** Resolves once the output stream took the batch, so a fast producer waits for the disk. */
+  write(batch: EncodedBatch): Promise<void>;
+  /** Records written so far. */
+  readonly records: number;
+}
+
+/**
+ * Writes an encoded file atomically from batches `produce` hands to the sink as they are made:
+ * memory holds one batch at a time, whatever the record count. The metadata's record count,
+ * when left out, is the number of records written (it goes into the Arrow footer, written last).
+ * Returns the metadata written.
+ */
+export async function writeEncodedStream(
+  path: string,
+  filterBits: number,
+  metadata: Omit<EncodingMetadata, 'recordCount'> & { recordCount?: number },
+  withIds: boolean,
+  produce: (sink: EncodedSink) => Promise<void>,
+): Promise<EncodingMetadata> {
+  const json = path.toLowerCase().endsWith('.json');
+  // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
+  if (json && metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
+  if (json && metadata.presenceFields) throw new UserError(`${path}: clkhash JSON has no place for field presence; write .arrow`);
+  let written: EncodingMetadata | null = null;
   await writeAtomically(path, async (out) => {
-    await writeChunk(out, '{"clks": [');
-    let first = true;
-    for (const batch of batches) {
-      const lines: string[] = [];
-      for (let r = 0; r < batch.popcounts.length; r++) {
-        const clk = Buffer.from(batch.clks.buffer, batch.clks.byteOffset + r * width, width).toString('base64');
-        lines.push(`${first ? '' : ','}\n"${clk}"`);
-        first = false;
-      }
-      await writeChunk(out, lines.join(''));
-    }
-    await writeChunk(out, '\n]}\n');
+    const sink = json ? new ClkJsonSink(out, filterBits) : new ArrowSink(out, filterBits, withIds, metadata);
+    await produce(sink);
+    written = { ...metadata, recordCount: metadata.recordCount ?? sink.records };
+    await sink.finish(written);
   });
+  return written!;
+}
+
+class ArrowSink implements EncodedSink {
+  records = 0;
+  private readonly schema: Schema;
+  private readonly writer: ArrowFileStreamWriter;
+  private readonly keyWidth: number;
+  private readonly presenceFields: readonly string[] | undefined;
+
+  constructor(
+    out: WriteStream,
+    private readonly filterBits: number,
+    private readonly withIds: boolean,
+    metadata: Omit<EncodingMetadata, 'recordCount'>,
+  ) {
+    // The batches' schema needs a count only to keep the field order of the footer's.
+    this.schema = arrowSchema(filterBits, withIds, { ...metadata, recordCount: 0 });
+    this.keyWidth = metadata.blocking ? blockKeyBytes(metadata.blocking) : 0;
+    this.presenceFields = metadata.presenceFields;
+    this.writer = new ArrowFileStreamWriter(out, this.schema);
+  }
+
+  async write(batch: EncodedBatch): Promise<void> {
+    if (batch.popcounts.length === 0) return;
+    if ((batch.ids !== null) !== this.withIds) throw new RangeError('every batch must carry ids, or none');
+    await this.writer.write(toRecordBatch(this.schema, batch, this.filterBits / 8, this.keyWidth, this.presenceFields));
+    this.records += batch.popcounts.length;
+  }
+
+  async finish(metadata: EncodingMetadata): Promise<void> {
+    await this.writer.finish(arrowSchema(this.filterBits, this.withIds, metadata));
+  }
+}
+
+class ClkJsonSink implements EncodedSink {
+  records = 0;
+  private opened = false;
+
+  constructor(
+    private readonly out: WriteStream,
+    private readonly filterBits: number,
+  ) {}
+
+  async write(batch: EncodedBatch): Promise<void> {
+    const width = this.filterBits / 8;
+    const lines: string[] = [];
+    if (!this.opened) lines.push('{"clks": [');
+    this.opened = true;
+    for (let r = 0; r < batch.popcounts.length; r++) {
+      const clk = Buffer.from(batch.clks.buffer, batch.clks.byteOffset + r * width, width).toString('base64');
+      lines.push(`${this.records + r === 0 ? '' : ','}\n"${clk}"`);
+    }
+    this.records += batch.popcounts.length;
+    await writeChunk(this.out, lines.join(''));
+  }
+
+  async finish(): Promise<void> {
+    await writeChunk(this.out, `${this.opened ? '' : '{"clks": ['}\n]}\n`);
+  }
 }
 
 /**
