@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { popcounts } from '../src/bits.js';
-import { readEncodedFile, writeEncodedStream, type EncodedFile } from '../src/io/encoded-file.js';
+import { readEncodedChunks, readEncodedFile, writeEncodedStream, type EncodedFile } from '../src/io/encoded-file.js';
 import { scratchDir } from './helpers/run-cli.js';
 
 const OLD_PLAIN = new URL('./fixtures/encoded-v0.1.arrow', import.meta.url).pathname;
@@ -96,5 +96,49 @@ describe('streaming encoded-file writer', () => {
     const json = await readEncodedFile(path);
     expect(json.format).toBe('clkhash-json');
     expect(Buffer.from(json.clks).equals(Buffer.from(file.clks))).toBe(true);
+  });
+});
+
+describe('chunked encoded-file reader', () => {
+  it('gives the whole file back in chunks of any size, batch boundaries or not', async () => {
+    const dir = scratchDir();
+    const whole = await readEncodedFile(OLD_WITH_IDS_AND_KEYS);
+    const path = join(dir, 'batches-of-7.arrow');
+    await restream(whole, path, 7);
+    for (const source of [OLD_WITH_IDS_AND_KEYS, path]) {
+      for (const rows of [1, 13, 299, 300, 1000]) {
+        const clks: Buffer[] = [];
+        const ids: string[] = [];
+        let next = 0;
+        for await (const chunk of readEncodedChunks(source, rows, { shared: true })) {
+          expect(chunk.start).toBe(next);
+          expect(chunk.count).toBe(Math.min(rows, 300 - next));
+          expect(chunk.clks.buffer).toBeInstanceOf(SharedArrayBuffer);
+          expect(chunk.blockKeys?.length).toBe(chunk.count * 16);
+          next += chunk.count;
+          clks.push(Buffer.from(chunk.clks));
+          ids.push(...chunk.ids!);
+        }
+        expect(next).toBe(300);
+        expect(Buffer.concat(clks).equals(Buffer.from(whole.clks))).toBe(true);
+        expect(ids).toEqual(whole.ids);
+      }
+    }
+  });
+
+  it('checks the record count before it hands over the last chunk', async () => {
+    const dir = scratchDir();
+    const file = await readEncodedFile(OLD_PLAIN);
+    const { recordCount: _count, ...opening } = file.metadata!;
+    const long = join(dir, 'long.arrow');
+    await writeEncodedStream(long, 256, { ...opening, recordCount: 299 }, false, async (sink) => {
+      await sink.write({ clks: file.clks, popcounts: file.popcounts, ids: null });
+    });
+    const seen: number[] = [];
+    const read = async (): Promise<void> => {
+      for await (const chunk of readEncodedChunks(long, 100)) seen.push(chunk.start);
+    };
+    await expect(read()).rejects.toThrow(/long\.arrow: metadata says 299 records, file holds 300/);
+    expect(seen).toEqual([0, 100]);
   });
 });

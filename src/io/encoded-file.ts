@@ -16,12 +16,13 @@ import {
   Utf8,
   vectorFromArray,
   type Data,
+  type Vector,
 } from 'apache-arrow';
 import { popcounts as computePopcounts } from '../bits.js';
 import { SIGNATURE_BYTES } from '../blocking/signature.js';
 import { UserError } from '../errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
-import { copyPresence, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
+import { PRESENCE_COLUMN, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
 import { presenceBytes } from '../presence.js';
 import { ArrowFileStreamWriter } from './stream-writer.js';
 
@@ -262,6 +263,24 @@ class ClkJsonSink implements EncodedSink {
  * without copies.
  */
 export async function readEncodedFile(path: string, options: { shared?: boolean } = {}): Promise<EncodedFile> {
+  for await (const chunk of readEncodedChunks(path, Number.POSITIVE_INFINITY, options)) return chunk;
+  throw new Error(`${path}: no chunk read`);
+}
+
+/** Records [start, start + count) of an encoded file, in buffers of their own. */
+export interface EncodedChunk extends EncodedFile {
+  /** Row number, in the whole file, of the chunk's first record. */
+  start: number;
+}
+
+/**
+ * Reads an encoded file `chunkRecords` records at a time (the last chunk may be shorter), each
+ * chunk in fresh buffers, so memory holds one chunk whatever the file's size. Every chunk's
+ * structure and popcounts are checked as it is read; the file's record count is checked before
+ * the last chunk is yielded, so a consumer must read to the end to know the file is whole.
+ * clkhash JSON is parsed whole and then cut.
+ */
+export async function* readEncodedChunks(path: string, chunkRecords: number, options: { shared?: boolean } = {}): AsyncGenerator<EncodedChunk> {
   let handle: FileHandle;
   let size: number;
   try {
@@ -271,14 +290,32 @@ export async function readEncodedFile(path: string, options: { shared?: boolean 
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(`${path}: cannot read encoded file (${code === 'ENOENT' ? 'no such file' : code})`);
   }
+  const shared = options.shared ?? false;
   try {
     if (size === 0) throw new UserError(`${path}: file is empty`);
     const head = Buffer.alloc(Math.min(64, size));
     await handle.read(head, 0, head.length, 0);
-    if (head.toString('latin1').trimStart()[0] === '{') return readClkJson(path, await handle.readFile(), options.shared ?? false);
-    return await readArrow(path, handle, size, options.shared ?? false);
+    if (head.toString('latin1').trimStart()[0] === '{') {
+      yield* cutChunks(readClkJson(path, await handle.readFile(), shared), chunkRecords, shared);
+    } else {
+      yield* readArrow(path, handle, size, shared, chunkRecords);
+    }
   } finally {
     await handle.close();
+  }
+}
+
+function* cutChunks(file: EncodedFile, chunkRecords: number, shared: boolean): Generator<EncodedChunk> {
+  if (chunkRecords >= file.count) {
+    yield { ...file, start: 0 };
+    return;
+  }
+  const width = file.filterBits / 8;
+  for (let start = 0; start < file.count; start += chunkRecords) {
+    const end = Math.min(file.count, start + chunkRecords);
+    const clks = allocate((end - start) * width, shared);
+    clks.set(file.clks.subarray(start * width, end * width));
+    yield { ...file, start, count: end - start, clks, popcounts: file.popcounts.slice(start, end), ids: file.ids?.slice(start, end) ?? null };
   }
 }
 
@@ -326,21 +363,19 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
   };
 }
 
-/**
- * Streams the Arrow file a record batch at a time into one buffer sized from the record count in
- * the metadata (doubling when it is absent or larger than the file could hold), so a file larger than Node's 2 GiB readFile limit
- * costs its filters once in memory.
- */
-async function readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean): Promise<EncodedFile> {
-  let reader: RecordBatchReader;
-  try {
-    reader = await RecordBatchReader.from(handle);
-    await reader.open();
-    if (!reader.schema) throw new Error('no schema');
-  } catch {
-    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
-  }
-  const schema = reader.schema;
+/** What the schema says about the columns, checked before any batch is read. */
+interface ArrowLayout {
+  width: number;
+  keyWidth: number;
+  withIds: boolean;
+  blocking: BlockingMetadata | null;
+  presenceFields: string[] | null;
+  presenceWidth: number;
+  /** The record count in the metadata, when the file could hold it (corrupt metadata must not size a huge buffer). */
+  plausibleCount: number | null;
+}
+
+function arrowLayout(path: string, schema: Schema, fileBytes: number): ArrowLayout {
   const clkField = schema.fields.find((field) => field.name === 'clk');
   if (!clkField) throw new UserError(`${path}: no 'clk' column`);
   if (clkField.type.typeId !== Type.FixedSizeBinary) {
@@ -358,84 +393,155 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
   }
   const width = (clkField.type as FixedSizeBinary).byteWidth;
   const blocking = blockingMetadata(path, schema);
-  const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
-  const presenceFields = presenceFieldsOf(path, schema);
-  const presenceWidth = presenceFields === null ? 0 : presenceBytes(presenceFields.length);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
-  // A count the file cannot hold (corrupt metadata) must not size a huge buffer: fall back to growing.
   const plausible = Number.isSafeInteger(declared) && declared > 0 && declared * width <= fileBytes;
-  let capacity = plausible ? declared : 1 << 16;
-  let clks = allocate(capacity * width, shared);
-  let blockKeys = allocate(capacity * keyWidth, shared);
-  let presence = new Uint8Array(capacity * presenceWidth);
-  const stored: number[] = [];
-  const ids: string[] | null = idField ? [] : null;
+  const presenceFields = presenceFieldsOf(path, schema);
+  return {
+    width,
+    keyWidth: blocking === null ? 0 : blockKeyBytes(blocking),
+    withIds: idField !== undefined,
+    blocking,
+    presenceFields,
+    presenceWidth: presenceFields === null ? 0 : presenceBytes(presenceFields.length),
+    plausibleCount: plausible ? declared : null,
+  };
+}
+
+/** Copies rows [from, to) of a fixed-width column (`width` values a row) into `target` at row `at`. */
+function copyRows<T extends Uint8Array | Uint16Array>(path: string, name: string, column: Vector, width: number, from: number, to: number, target: T, at: number): void {
+  let first = 0;
+  for (const data of column.data) {
+    const lo = Math.max(from, first);
+    const hi = Math.min(to, first + data.length);
+    if (lo < hi) {
+      if (data.nullCount > 0) throw new UserError(`${path}: column '${name}' has null values`);
+      const values = data.values as T;
+      target.set(values.subarray((data.offset + lo - first) * width, (data.offset + hi - first) * width), (at + lo - from) * width);
+    }
+    first += data.length;
+  }
+}
+
+/**
+ * Streams the Arrow file a record batch at a time into chunk buffers sized from the record count
+ * in the metadata (doubling when it is absent or larger than the file could hold), so a file
+ * larger than Node's 2 GiB readFile limit costs its filters once in memory.
+ */
+async function* readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean, chunkRecords: number): AsyncGenerator<EncodedChunk> {
+  let reader: RecordBatchReader;
+  try {
+    reader = await RecordBatchReader.from(handle);
+    await reader.open();
+    if (!reader.schema) throw new Error('no schema');
+  } catch {
+    throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
+  }
+  const schema = reader.schema;
+  const { width, keyWidth, withIds, blocking, presenceFields, presenceWidth, plausibleCount } = arrowLayout(path, schema, fileBytes);
+  let start = 0;
+  let capacity = 0;
   let count = 0;
+  let clks = allocate(0, shared);
+  let blockKeys = allocate(0, shared);
+  let presence = new Uint8Array(0);
+  let stored = new Uint16Array(0);
+  let ids: string[] | null = null;
+  const fresh = (): void => {
+    const remaining = plausibleCount === null ? 1 << 16 : Math.max(1, plausibleCount - start);
+    capacity = Math.min(chunkRecords, remaining);
+    clks = allocate(capacity * width, shared);
+    blockKeys = allocate(capacity * keyWidth, shared);
+    presence = new Uint8Array(capacity * presenceWidth);
+    stored = new Uint16Array(capacity);
+    ids = withIds ? [] : null;
+    count = 0;
+  };
+  const grow = (needed: number): void => {
+    capacity = Math.max(2 * capacity, needed);
+    const grown = allocate(capacity * width, shared);
+    grown.set(clks.subarray(0, count * width));
+    clks = grown;
+    const grownKeys = allocate(capacity * keyWidth, shared);
+    grownKeys.set(blockKeys.subarray(0, count * keyWidth));
+    blockKeys = grownKeys;
+    const grownPresence = new Uint8Array(capacity * presenceWidth);
+    grownPresence.set(presence.subarray(0, count * presenceWidth));
+    presence = grownPresence;
+    const grownStored = new Uint16Array(capacity);
+    grownStored.set(stored.subarray(0, count));
+    stored = grownStored;
+  };
+  const chunk = (): EncodedChunk => {
+    const filters = clks.subarray(0, count * width);
+    const popcounts = computePopcounts(filters, width);
+    // The stored popcounts must agree with the filters: a mismatch means corruption, and matching
+    // on wrong popcounts would prune true pairs silently.
+    for (let row = 0; row < count; row++) {
+      if (stored[row] !== popcounts[row]) throw new UserError(`${path}: popcount of row ${start + row} does not match its filter (corrupt file)`);
+    }
+    return {
+      path,
+      filterBits: width * 8,
+      count,
+      start,
+      clks: filters,
+      popcounts,
+      blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
+      ids,
+      presence: presenceFields === null ? null : presence.subarray(0, count * presenceWidth),
+      metadata: parseMetadata(path, schema.metadata, width * 8, blocking, presenceFields),
+      format: 'arrow',
+    };
+  };
+  fresh();
+  let pending: EncodedChunk | null = null;
   try {
     for await (const batch of reader) {
-      if (count + batch.numRows > capacity) {
-        capacity = Math.max(2 * capacity, count + batch.numRows);
-        const grown = allocate(capacity * width, shared);
-        grown.set(clks.subarray(0, count * width));
-        clks = grown;
-        const grownKeys = allocate(capacity * keyWidth, shared);
-        grownKeys.set(blockKeys.subarray(0, count * keyWidth));
-        blockKeys = grownKeys;
-        const grownPresence = new Uint8Array(capacity * presenceWidth);
-        grownPresence.set(presence.subarray(0, count * presenceWidth));
-        presence = grownPresence;
-      }
       const column = batch.getChild('clk');
       const popcountColumn = batch.getChild('popcount');
       if (!column || !popcountColumn) throw new UserError(`${path}: a record batch lacks the 'clk' or 'popcount' column`);
-      let row = count;
-      for (const data of column.data) {
-        if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
-        clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
-        row += data.length;
-      }
-      if (keyWidth > 0) {
-        const keyColumn = batch.getChild('block_keys');
-        if (!keyColumn) throw new UserError(`${path}: a record batch lacks the 'block_keys' column`);
-        let keyRow = count;
-        for (const data of keyColumn.data) {
-          if (data.nullCount > 0) throw new UserError(`${path}: column 'block_keys' has null values`);
-          blockKeys.set(data.values.subarray(data.offset * keyWidth, (data.offset + data.length) * keyWidth), keyRow * keyWidth);
-          keyRow += data.length;
+      const keyColumn = keyWidth > 0 ? batch.getChild('block_keys') : null;
+      if (keyWidth > 0 && !keyColumn) throw new UserError(`${path}: a record batch lacks the 'block_keys' column`);
+      if (keyColumn !== null && keyColumn.length !== column.length) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
+      const idColumn = withIds ? batch.getChild('id') : null;
+      const presenceColumn = presenceWidth > 0 ? batch.getChild(PRESENCE_COLUMN) : null;
+      if (presenceWidth > 0 && !presenceColumn) throw new UserError(`${path}: a record batch lacks the '${PRESENCE_COLUMN}' column`);
+      if (presenceColumn !== null && presenceColumn.length !== column.length) throw new UserError(`${path}: columns '${PRESENCE_COLUMN}' and 'clk' differ in length`);
+      for (let from = 0; from < batch.numRows; ) {
+        if (pending !== null) {
+          yield pending;
+          pending = null;
         }
-        if (keyRow !== row) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
+        const to = Math.min(batch.numRows, from + (chunkRecords - count));
+        if (count + to - from > capacity) grow(count + to - from);
+        copyRows(path, 'clk', column, width, from, to, clks, count);
+        if (keyColumn !== null) copyRows(path, 'block_keys', keyColumn, keyWidth, from, to, blockKeys, count);
+        if (presenceColumn !== null) copyRows(path, PRESENCE_COLUMN, presenceColumn, presenceWidth, from, to, presence, count);
+        copyRows(path, 'popcount', popcountColumn, 1, from, to, stored, count);
+        if (ids !== null) for (let row = from; row < to; row++) (ids as string[]).push(String(idColumn?.get(row)));
+        count += to - from;
+        from = to;
+        if (count === chunkRecords) {
+          // Held back one step: the last chunk is yielded only after the whole-file checks.
+          pending = chunk();
+          start += count;
+          fresh();
+        }
       }
-      if (presenceWidth > 0 && copyPresence(path, batch, presenceWidth, presence, count) !== row) {
-        throw new UserError(`${path}: columns 'present' and 'clk' differ in length`);
-      }
-      for (const value of popcountColumn) stored.push(Number(value));
-      if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
-      count = row;
     }
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`${path}: not a readable Arrow IPC file (truncated or corrupt)`);
   }
-  if (count === 0) throw new UserError(`${path}: contains no encodings`);
-  clks = clks.subarray(0, count * width);
-  const popcounts = computePopcounts(clks, width);
-  // The stored popcounts must agree with the filters: a mismatch means corruption, and matching
-  // on wrong popcounts would prune true pairs silently.
-  for (let row = 0; row < count; row++) {
-    if (stored[row] !== popcounts[row]) throw new UserError(`${path}: popcount of row ${row} does not match its filter (corrupt file)`);
+  const last: EncodedChunk | null = count > 0 ? chunk() : pending;
+  const total = start + count;
+  if (total === 0) throw new UserError(`${path}: contains no encodings`);
+  const metadata = last?.metadata ?? null;
+  if (metadata !== null && metadata.recordCount !== total) {
+    throw new UserError(`${path}: metadata says ${metadata.recordCount} records, file holds ${total} (truncated?)`);
   }
-  return {
-    path,
-    filterBits: width * 8,
-    count,
-    clks,
-    popcounts,
-    blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
-    ids,
-    presence: presenceFields === null ? null : presence.subarray(0, count * presenceWidth),
-    metadata: parseMetadata(path, schema.metadata, width * 8, count, blocking, presenceFields),
-    format: 'arrow',
-  };
+  if (pending !== null && last !== pending) yield pending;
+  if (last !== null) yield last;
 }
 
 /**
@@ -458,14 +564,7 @@ function blockingMetadata(path: string, schema: Schema): BlockingMetadata | null
   return blocking;
 }
 
-function parseMetadata(
-  path: string,
-  raw: Map<string, string>,
-  filterBits: number,
-  count: number,
-  blocking: BlockingMetadata | null,
-  presenceFields: string[] | null,
-): EncodingMetadata | null {
+function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, blocking: BlockingMetadata | null, presenceFields: string[] | null): EncodingMetadata | null {
   const version = raw.get(METADATA_KEYS.blindlinkVersion);
   if (version === undefined && blocking !== null) throw new UserError(`${path}: block keys without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
   if (version === undefined && presenceFields !== null) throw new UserError(`${path}: field presence without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
@@ -489,9 +588,6 @@ function parseMetadata(
   if (presenceFields !== null) metadata.presenceFields = presenceFields;
   if (metadata.filterBits !== filterBits) {
     throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
-  }
-  if (metadata.recordCount !== count) {
-    throw new UserError(`${path}: metadata says ${metadata.recordCount} records, file holds ${count} (truncated?)`);
   }
   return metadata;
 }
