@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
 import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
+import { parseByteSize } from '../match/memory-budget.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
 import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
 import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
@@ -20,6 +21,7 @@ interface MatchFlags {
   blocking: BlockingChoice;
   maxCandidates?: number;
   partyPairCounts?: boolean;
+  memoryBudget?: string;
   json?: boolean;
 }
 
@@ -41,6 +43,7 @@ export function matchCommand(): Command {
     )
     .option('--workers <n>', 'worker threads for all-pairs and LSH matching (default: number of cores); the signature join runs on one', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
+    .option('--memory-budget <size>', 'memory the match may use, e.g. 8GiB or 500MB (default: half of this machine\'s memory); a larger file that does not fit is searched in chunks, with the same result')
     .option('--party-pair-counts', 'three or more files only: also release, for every pair of files, how many groups hold a record of both')
     .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes, blocking (method, pairs compared, reduction ratio, LSH plan)')
     .addHelpText(
@@ -55,6 +58,14 @@ Reveal modes:
 Both files must carry the same schema fingerprint, key check value and filter length.
 clkhash JSON files carry none of these, so the check is skipped with a warning.
 Candidate pairs are held in memory (about 32 bytes each): --max-candidates bounds them.
+
+Memory: when both files do not fit --memory-budget (default half of this machine's memory, so
+the page cache and the rest of the machine keep the other half), the smaller file is read whole
+and the larger one a chunk at a time; each chunk is indexed and searched on its own (the LSH plan
+is made once, from samples of both whole files) and the 1:1 matching runs once on all candidates:
+the count is exactly that of one pass. About (l/8 + 40) bytes per record of each side for LSH,
+(2 l/8 + 16) for all pairs, l the filter length in bits. --threshold auto and --blocking
+signature read both files whole; two files only.
 
 Three or more files (multi-party linkage, as anonlink's greedy solver):
   candidate pairs are found for every pair of files; walking them from the highest score down,
@@ -100,6 +111,11 @@ Example:
         if (flags.reveal !== 'pairs' && flags.out !== undefined) {
           throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); pairs are never written by default`, 2);
         }
+        let memoryBudget: number | undefined;
+        if (flags.memoryBudget !== undefined) {
+          memoryBudget = parseByteSize(flags.memoryBudget) ?? undefined;
+          if (memoryBudget === undefined) throw new UserError(`--memory-budget: expected a size such as 8GiB, 500MB or 1073741824, got '${flags.memoryBudget}'`, 2);
+        }
         const report = await matchFiles({
           a,
           b,
@@ -110,6 +126,7 @@ Example:
           workers: flags.workers ?? Math.max(1, availableParallelism()),
           blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
+          memoryBudget,
           warn: (message) => process.stderr.write(`blindlink: warning: ${message}\n`),
           progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
         });
@@ -121,6 +138,7 @@ Example:
 
 /** `match A B C ...`: linkage across three or more files. */
 async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
+  if (flags.memoryBudget !== undefined) throw new UserError('--memory-budget applies to two files; three or more are read whole', 2);
   const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
   checkRevealFlags(flags, `for three or more files: ${GROUPS_NO_NOISE}`, 'groups', Number);
   const report = await matchParties({
