@@ -184,7 +184,7 @@ export async function matchInChunks(options: MatchOptions, layout: ChunkLayout):
 }
 
 /** The larger side's ids, for pairs mode only: read once more, after the search, so the search never holds them. */
-async function idsOf(path: string, chunkRecords: number): Promise<string[]> {
+export async function idsOf(path: string, chunkRecords: number): Promise<string[]> {
   const ids: string[] = [];
   for await (const chunk of readEncodedChunks(path, chunkRecords)) for (const id of chunk.ids ?? []) ids.push(id);
   return ids;
