@@ -18,8 +18,8 @@ function randomClks(count: number, random: () => number): Uint8Array {
   return clks;
 }
 
-/** A copy of a filter moving a share of its set bits elsewhere: same popcount, Dice about `dice`. */
-function nearCopy(source: Uint8Array, dice: number, random: () => number): Uint8Array {
+/** A copy of a 1024-bit filter moving a share of its set bits elsewhere: same popcount p, Dice (p - m) / p. */
+export function nearCopy(source: Uint8Array, dice: number, random: () => number): Uint8Array {
   const out = source.slice();
   const on: number[] = [];
   const off: number[] = [];
