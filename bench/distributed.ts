@@ -2,7 +2,7 @@
 // the local match, with 1, 2 and 4 `blindlink worker` processes; and encode's peak RSS at two
 // record counts (streaming encode: flat in the record count).
 // Run: npm run build && node dist/bench/distributed.js --phase febrl [--engine redis://127.0.0.1:6379]
-//        node dist/bench/distributed.js --phase scale --dir /tmp/blindlink-scale [--shard-records 2000000]
+//        node dist/bench/distributed.js --phase scale --dir /tmp/blindlink-scale [--shard-records 2000000] [--local-threads 2,1] [--workers 1,2,4]
 //        node dist/bench/distributed.js --phase encode-rss --dir D --sizes 1000000,10000000
 // Every timed command runs as a child under /usr/bin/time (wall seconds, peak RSS of the
 // coordinator); each worker's own peak RSS is its VmHWM, read before it is stopped. Worker processes
@@ -72,7 +72,7 @@ async function stopWorkers(workers: WorkerProcess[]): Promise<number[]> {
 async function compare(a: string, b: string, shardRecords: number): Promise<void> {
   const matchArgs = [cli, 'match', a, b, '--threshold', threshold, '--json'];
   const rows: Array<Record<string, unknown>> = [];
-  for (const threads of [2, 1]) {
+  for (const threads of get('local-threads', '2,1').split(',').map(Number)) {
     const local = timed([...matchArgs, '--workers', String(threads)]);
     const report = JSON.parse(local.stdout.trim().split('\n').pop()!);
     rows.push({ run: `local, ${threads} thread(s)`, seconds: local.seconds, coordinatorRssMiB: local.rssMiB, count: report.count, pairsCompared: report.blocking.pairsCompared, load: local.load });
