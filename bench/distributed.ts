@@ -95,6 +95,7 @@ async function compare(a: string, b: string, shardRecords: number): Promise<void
       pairsCompared: report.blocking.pairsCompared,
       tasks: report.blocking.distributed.tasks,
       retried: report.blocking.distributed.retried,
+      taskSeconds: Math.round(report.blocking.distributed.taskSeconds * 10) / 10,
       load: run.load,
     });
     process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);

@@ -120,7 +120,7 @@ export async function matchDistributed(options: MatchOptions, distributed: Distr
       pairsTotal,
       pairsCompared,
       reductionRatio: pairsTotal === 0 ? 1 : 1 - pairsCompared / pairsTotal,
-      distributed: { engine: engine.display, tasks: tasks.length, retried: results.retried, workers: results.workers },
+      distributed: { engine: engine.display, tasks: tasks.length, retried: results.retried, workers: results.workers, taskSeconds: results.shards.reduce((sum, shard) => sum + shard.seconds, 0) },
     };
     if (plan !== null) blocking.lsh = { bitsPerTable: plan.bitsPerTable, tables: plan.tables, predictedCompleteness: plan.predictedCompleteness };
     const pairs = options.reveal === 'pairs';

@@ -53,9 +53,9 @@ export function packShardResult(result: ShardResult, seconds: number): ShardTask
 }
 
 /** The candidates of a result, checked against the shard sizes: a malformed result must not become pairs. */
-export function unpackShardResult(result: unknown, task: ShardTaskData): Candidates & { pairsTotal: number; pairsCompared: number } {
+export function unpackShardResult(result: unknown, task: ShardTaskData): Candidates & { pairsTotal: number; pairsCompared: number; seconds: number } {
   const r = result as Partial<ShardTaskResult> | null;
-  if (r === null || typeof r !== 'object' || typeof r.candidates !== 'string' || !Number.isInteger(r.length) || typeof r.pairsTotal !== 'number' || typeof r.pairsCompared !== 'number') {
+  if (r === null || typeof r !== 'object' || typeof r.candidates !== 'string' || !Number.isInteger(r.length) || typeof r.pairsTotal !== 'number' || typeof r.pairsCompared !== 'number' || typeof r.seconds !== 'number') {
     throw new Error('malformed shard result');
   }
   const length = r.length as number;
@@ -63,7 +63,7 @@ export function unpackShardResult(result: unknown, task: ShardTaskData): Candida
   if (bytes.length !== length * 16) throw new Error(`shard result holds ${bytes.length} bytes for ${length} pairs`);
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
-  const out = { length, a: new Int32Array(copy.buffer, 0, length), b: new Int32Array(copy.buffer, length * 4, length), score: new Float64Array(copy.buffer.slice(length * 8)), pairsTotal: r.pairsTotal, pairsCompared: r.pairsCompared };
+  const out = { length, a: new Int32Array(copy.buffer, 0, length), b: new Int32Array(copy.buffer, length * 4, length), score: new Float64Array(copy.buffer.slice(length * 8)), pairsTotal: r.pairsTotal, pairsCompared: r.pairsCompared, seconds: r.seconds };
   for (let i = 0; i < length; i++) {
     if (out.a[i] < 0 || out.a[i] >= task.a.count || out.b[i] < 0 || out.b[i] >= task.b.count || !(out.score[i] >= task.search.threshold && out.score[i] <= 1)) {
       throw new Error(`shard result pair ${i} lies outside its shard or below the threshold`);

@@ -26,8 +26,8 @@ export interface BlockingSummary {
   lsh?: { bitsPerTable: number; tables: number; predictedCompleteness: number };
   /** Present when the larger side was searched in chunks to stay within a memory budget (bytes). */
   chunks?: { count: number; records: number; memoryBudget: number };
-  /** Present when shards were searched by workers of a job engine: tasks, and tasks run again after a worker was lost. */
-  distributed?: { engine: string; tasks: number; retried: number; workers: number };
+  /** Present when shards were searched by workers of a job engine: tasks, tasks run again after a worker was lost, workers seen, and the tasks' own seconds summed (their last runs). */
+  distributed?: { engine: string; tasks: number; retried: number; workers: number; taskSeconds: number };
 }
 
 /** The one object `match --json` prints. */
