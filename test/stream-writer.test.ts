@@ -106,11 +106,11 @@ describe('chunked encoded-file reader', () => {
     const path = join(dir, 'batches-of-7.arrow');
     await restream(whole, path, 7);
     for (const source of [OLD_WITH_IDS_AND_KEYS, path]) {
-      for (const rows of [1, 13, 299, 300, 1000]) {
+      for (const [rows, reuseBuffers] of [[1, false], [13, true], [299, false], [300, true], [1000, false]] as const) {
         const clks: Buffer[] = [];
         const ids: string[] = [];
         let next = 0;
-        for await (const chunk of readEncodedChunks(source, rows, { shared: true })) {
+        for await (const chunk of readEncodedChunks(source, rows, { shared: true, reuseBuffers })) {
           expect(chunk.start).toBe(next);
           expect(chunk.count).toBe(Math.min(rows, 300 - next));
           expect(chunk.clks.buffer).toBeInstanceOf(SharedArrayBuffer);

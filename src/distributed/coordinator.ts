@@ -52,8 +52,9 @@ async function writeShards(path: string, name: 'a' | 'b', run: string, options: 
   let first: EncodedChunk | null = null;
   let sampler: PlanSampler | null = null;
   const refs: ShardRef[] = [];
-  for await (const chunk of readEncodedChunks(path, options.shardRecords)) {
-    first ??= chunk;
+  // Each chunk is written out before the next is read: one set of buffers serves them all.
+  for await (const chunk of readEncodedChunks(path, options.shardRecords, { reuseBuffers: true })) {
+    first ??= { ...chunk, clks: new Uint8Array(0), popcounts: new Uint16Array(0), blockKeys: null, ids: chunk.ids === null ? null : [] };
     sampler ??= new PlanSampler(chunk.filterBits, count);
     sampler.add(chunk, chunk.start);
     const key = `${run}/${name}-${refs.length}.arrow`;

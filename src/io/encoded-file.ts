@@ -273,6 +273,17 @@ export interface EncodedChunk extends EncodedFile {
   start: number;
 }
 
+export interface ChunkReadOptions {
+  /** Filters in SharedArrayBuffers, for worker threads. */
+  shared?: boolean;
+  /**
+   * Every chunk in the same buffers, overwritten by the next: for a consumer that is done with a
+   * chunk before it asks for the next, so memory holds one chunk even if the collector is slow
+   * to free the last one.
+   */
+  reuseBuffers?: boolean;
+}
+
 /**
  * Reads an encoded file `chunkRecords` records at a time (the last chunk may be shorter), each
  * chunk in fresh buffers, so memory holds one chunk whatever the file's size. Every chunk's
@@ -280,7 +291,7 @@ export interface EncodedChunk extends EncodedFile {
  * the last chunk is yielded, so a consumer must read to the end to know the file is whole.
  * clkhash JSON is parsed whole and then cut.
  */
-export async function* readEncodedChunks(path: string, chunkRecords: number, options: { shared?: boolean } = {}): AsyncGenerator<EncodedChunk> {
+export async function* readEncodedChunks(path: string, chunkRecords: number, options: ChunkReadOptions = {}): AsyncGenerator<EncodedChunk> {
   let handle: FileHandle;
   let size: number;
   try {
@@ -298,7 +309,7 @@ export async function* readEncodedChunks(path: string, chunkRecords: number, opt
     if (head.toString('latin1').trimStart()[0] === '{') {
       yield* cutChunks(readClkJson(path, await handle.readFile(), shared), chunkRecords, shared);
     } else {
-      yield* readArrow(path, handle, size, shared, chunkRecords);
+      yield* readArrow(path, handle, size, shared, chunkRecords, options.reuseBuffers ?? false);
     }
   } finally {
     await handle.close();
@@ -427,7 +438,7 @@ function copyRows<T extends Uint8Array | Uint16Array>(path: string, name: string
  * in the metadata (doubling when it is absent or larger than the file could hold), so a file
  * larger than Node's 2 GiB readFile limit costs its filters once in memory.
  */
-async function* readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean, chunkRecords: number): AsyncGenerator<EncodedChunk> {
+async function* readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean, chunkRecords: number, reuse: boolean): AsyncGenerator<EncodedChunk> {
   let reader: RecordBatchReader;
   try {
     reader = await RecordBatchReader.from(handle);
@@ -447,14 +458,15 @@ async function* readArrow(path: string, handle: FileHandle, fileBytes: number, s
   let stored = new Uint16Array(0);
   let ids: string[] | null = null;
   const fresh = (): void => {
+    ids = withIds ? [] : null;
+    count = 0;
+    if (reuse && capacity > 0) return;
     const remaining = plausibleCount === null ? 1 << 16 : Math.max(1, plausibleCount - start);
     capacity = Math.min(chunkRecords, remaining);
     clks = allocate(capacity * width, shared);
     blockKeys = allocate(capacity * keyWidth, shared);
     presence = new Uint8Array(capacity * presenceWidth);
     stored = new Uint16Array(capacity);
-    ids = withIds ? [] : null;
-    count = 0;
   };
   const grow = (needed: number): void => {
     capacity = Math.max(2 * capacity, needed);

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { blockedCandidates, chooseBlocking } from '../blocking/blocked-candidates.js';
 import { lshPlanFor, planSample, PlanSampler, type LshPlan } from '../blocking/lsh-plan.js';
 import { UserError } from '../errors.js';
-import { readEncodedChunks, readEncodedFile, type EncodedChunk, type EncodedFile } from '../io/encoded-file.js';
+import { readEncodedChunks, readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
 import type { BlockingSummary, MatchReport } from '../reveal/release.js';
 import { MAX_FILTER_BITS } from '../similarity/dice-kernel.js';
 import { CandidateSink } from './candidate-sink.js';
@@ -97,6 +97,8 @@ export interface ChunkLayout {
   /** The side read a chunk at a time: the larger one. */
   large: 'a' | 'b';
   chunkRecords: number;
+  /** Records of the larger side, as its metadata says (checked when its last chunk is read). */
+  largeCount: number;
   budget: number;
 }
 
@@ -118,13 +120,13 @@ export async function chunkLayout(options: MatchOptions): Promise<ChunkLayout | 
   if (options.threshold === 'auto') {
     throw new UserError(`--threshold auto reads both files whole, and they do not fit the memory budget (${options.memoryBudget === undefined ? 'default, half of this machine' : '--memory-budget'}): give a threshold, or a larger --memory-budget`);
   }
-  return { method, large, chunkRecords: Math.max(1, Math.floor(chunkRecords)), budget };
+  return { method, large, chunkRecords: Math.max(1, Math.floor(chunkRecords)), largeCount: inputs.largeCount, budget };
 }
 
 /** The LSH plan sample of a side read in chunks: one streaming pass over the file. */
 async function sampleInChunks(path: string, filterBits: number, count: number, chunkRecords: number): Promise<ReturnType<PlanSampler['sample']>> {
   const sampler = new PlanSampler(filterBits, count);
-  for await (const chunk of readEncodedChunks(path, chunkRecords)) sampler.add(chunk, chunk.start);
+  for await (const chunk of readEncodedChunks(path, chunkRecords, { reuseBuffers: true })) sampler.add(chunk, chunk.start);
   return sampler.sample();
 }
 
@@ -134,27 +136,26 @@ export async function matchInChunks(options: MatchOptions, layout: ChunkLayout):
   const smallPath = layout.large === 'b' ? options.a : options.b;
   const largePath = layout.large === 'b' ? options.b : options.a;
   const small = await readEncodedFile(smallPath, { shared: true });
-  const largePeek = await peekEncodedFile(largePath);
-  if (largePeek === null) throw new Error(`${largePath}: could not be read in chunks`);
   if (small.filterBits > MAX_FILTER_BITS) throw new UserError(`${small.path}: ${small.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
   const maxCandidates = options.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
   let plan: LshPlan | null = null;
   if (layout.method === 'lsh') {
     options.progress?.('sampling the larger file for the LSH plan');
-    const largeSample = await sampleInChunks(largePath, small.filterBits, largePeek.count, layout.chunkRecords);
+    const largeSample = await sampleInChunks(largePath, small.filterBits, layout.largeCount, layout.chunkRecords);
     const smallSample = planSample(small);
     plan = layout.large === 'b' ? lshPlanFor(smallSample, largeSample, { threshold }) : lshPlanFor(largeSample, smallSample, { threshold });
   }
   const search: ShardSearch = { method: layout.method, threshold, plan, maxCandidates };
   const sink = new CandidateSink();
-  const chunks = Math.ceil(largePeek.count / layout.chunkRecords);
+  const chunks = Math.ceil(layout.largeCount / layout.chunkRecords);
   let pairsTotal = 0;
   let pairsCompared = 0;
-  let largeFirst: EncodedChunk | null = null;
+  let largeHasIds = false;
   let largeCount = 0;
-  for await (const chunk of readEncodedChunks(largePath, layout.chunkRecords, { shared: true })) {
-    if (largeFirst === null) {
-      largeFirst = chunk;
+  // Each chunk is searched before the next is read, so one set of buffers serves them all.
+  for await (const chunk of readEncodedChunks(largePath, layout.chunkRecords, { shared: true, reuseBuffers: true })) {
+    if (chunk.start === 0) {
+      largeHasIds = chunk.ids !== null;
       const [a, b] = layout.large === 'b' ? [small, chunk] : [chunk, small];
       for (const warning of checkCompatible(a, b)) options.warn(warning);
     }
@@ -177,7 +178,7 @@ export async function matchInChunks(options: MatchOptions, layout: ChunkLayout):
     chunks: { count: chunks, records: layout.chunkRecords, memoryBudget: layout.budget },
   };
   if (plan !== null) blocking.lsh = { bitsPerTable: plan.bitsPerTable, tables: plan.tables, predictedCompleteness: plan.predictedCompleteness };
-  const largeIds = options.reveal === 'pairs' && largeFirst?.ids !== null ? await idsOf(largePath, layout.chunkRecords) : null;
+  const largeIds = options.reveal === 'pairs' && largeHasIds ? await idsOf(largePath, layout.chunkRecords) : null;
   const large: Pick<EncodedFile, 'path' | 'count' | 'format' | 'ids'> = { path: largePath, count: largeCount, format: 'arrow', ids: largeIds };
   const inputs = layout.large === 'b' ? { a: small, b: large } : { a: large, b: small };
   return finishMatch(options, inputs, threshold, sink.view(), blocking);
@@ -186,6 +187,6 @@ export async function matchInChunks(options: MatchOptions, layout: ChunkLayout):
 /** The larger side's ids, for pairs mode only: read once more, after the search, so the search never holds them. */
 export async function idsOf(path: string, chunkRecords: number): Promise<string[]> {
   const ids: string[] = [];
-  for await (const chunk of readEncodedChunks(path, chunkRecords)) for (const id of chunk.ids ?? []) ids.push(id);
+  for await (const chunk of readEncodedChunks(path, chunkRecords, { reuseBuffers: true })) for (const id of chunk.ids ?? []) ids.push(id);
   return ids;
 }
