@@ -2,8 +2,7 @@
 // shell over distributed/worker.ts; it logs one line per task on stderr, as a service does.
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
-import { DEFAULT_QUEUE_PREFIX, parseEngineUrl } from '../distributed/engine.js';
-import { runWorker } from '../distributed/worker.js';
+import { DEFAULT_QUEUE_PREFIX } from '../distributed/defaults.js';
 import { action, positiveInteger } from './run.js';
 
 interface WorkerFlags {
@@ -35,6 +34,8 @@ Example:
     )
     .action(
       action(async (flags: WorkerFlags) => {
+        // Loaded only here, as in match: the engine's client slows every command's start.
+        const [{ parseEngineUrl }, { runWorker }] = await Promise.all([import('../distributed/engine.js'), import('../distributed/worker.js')]);
         await runWorker({
           engine: parseEngineUrl(flags.engine, flags.queuePrefix),
           shared: flags.shared,

@@ -29,12 +29,6 @@ export interface DistributedOptions {
   pollMs?: number;
 }
 
-/**
- * Default records per shard: a worker holds two shards (about 300 bytes a record with the LSH
- * index), so 2 M registry records plus 1.28 M requests stay near 1 GB per worker process, and a
- * 10 M registry still gives five tasks to spread.
- */
-export const DEFAULT_SHARD_RECORDS = 2_000_000;
 /** Failed tasks (an exception, not a lost worker) are tried this many times in all. */
 const ATTEMPTS = 3;
 

@@ -3,11 +3,10 @@
 // answers before any work, and never prints a password.
 import { Redis } from 'ioredis';
 import { UserError } from '../errors.js';
+import { DEFAULT_QUEUE_PREFIX } from './defaults.js';
 
 /** The queue every shard task goes through; runs share it and tell their tasks apart by run id. */
 export const SHARD_QUEUE = 'blindlink-shards';
-/** BullMQ's key prefix unless --queue-prefix says otherwise (tests use one per run). */
-export const DEFAULT_QUEUE_PREFIX = 'blindlink';
 
 export interface EngineOptions {
   /** As given, for connecting. */
