@@ -2,15 +2,15 @@
 // the local match, with 1, 2 and 4 `blindlink worker` processes; and encode's peak RSS at two
 // record counts (streaming encode: flat in the record count).
 // Run: npm run build && node dist/bench/distributed.js --phase febrl [--engine redis://127.0.0.1:6379]
-//        node dist/bench/distributed.js --phase scale --dir /tmp/blindlink-scale [--shard-records 2000000] [--local-threads 2,1] [--workers 1,2,4]
+//        node dist/bench/distributed.js --phase scale --dir /tmp/blindlink-scale [--shard-records 2000000] [--local-threads 2,1] [--workers 1,2,4] [--cores 2]
 //        node dist/bench/distributed.js --phase encode-rss --dir D --sizes 1000000,10000000
 // Every timed command runs as a child under /usr/bin/time (wall seconds, peak RSS of the
-// coordinator); each worker's own peak RSS is its VmHWM, read before it is stopped. Worker processes
-// get --workers 1 (one thread each) so k processes ask for k cores: on a 2-core machine 4 workers
-// measure overhead, not speed-up.
+// coordinator); each worker's own peak RSS is its VmHWM, read before it is stopped. k worker
+// processes share the machine's cores (--cores, default all): each gets max(1, cores / k) threads,
+// so on a 2-core machine 1 x 2, 2 x 1 and 4 x 1 (oversubscribed: overhead, not speed-up).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { packagePath } from '../src/worker-path.js';
 
@@ -24,6 +24,7 @@ const engine = get('engine', 'redis://127.0.0.1:6379');
 const dir = get('dir', '/tmp/blindlink-distributed');
 const threshold = get('threshold', phase === 'febrl' ? '0.8' : '0.85');
 const workerCounts = get('workers', '1,2,4').split(',').map(Number);
+const cores = Number(get('cores', String(availableParallelism())));
 const cli = packagePath('dist/src/cli/main.js');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const prefix = `blindlink-bench-${process.pid}`;
@@ -43,8 +44,8 @@ interface WorkerProcess {
   ready: Promise<void>;
 }
 
-function startWorker(): WorkerProcess {
-  const child = spawn('node', [cli, 'worker', '--engine', engine, '--queue-prefix', prefix, '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startWorker(threads: number): WorkerProcess {
+  const child = spawn('node', [cli, 'worker', '--engine', engine, '--queue-prefix', prefix, '--workers', String(threads)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const ready = new Promise<void>((resolve) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('waiting for shard tasks')) resolve();
@@ -79,7 +80,9 @@ async function compare(a: string, b: string, shardRecords: number): Promise<void
     process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
   }
   for (const count of workerCounts) {
-    const workers = Array.from({ length: count }, () => startWorker());
+    // The machine's cores shared out: 1 process x 2 threads, 2 x 1, 4 x 1 (oversubscribed) on 2 cores.
+    const threads = Math.max(1, Math.floor(cores / count));
+    const workers = Array.from({ length: count }, () => startWorker(threads));
     await Promise.all(workers.map((w) => w.ready));
     const shared = join(dir, 'shared');
     mkdirSync(shared, { recursive: true });
@@ -87,7 +90,7 @@ async function compare(a: string, b: string, shardRecords: number): Promise<void
     const workerRss = await stopWorkers(workers);
     const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
     rows.push({
-      run: `distributed, ${count} worker process(es) x 1 thread`,
+      run: `distributed, ${count} worker process(es) x ${threads} thread(s)`,
       seconds: run.seconds,
       coordinatorRssMiB: run.rssMiB,
       workerRssMiB: workerRss,
