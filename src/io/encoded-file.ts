@@ -192,7 +192,9 @@ export async function writeEncodedStream(
   await writeAtomically(path, async (out) => {
     const sink = json ? new ClkJsonSink(out, filterBits) : new ArrowSink(out, filterBits, withIds, metadata);
     await produce(sink);
-    written = { ...metadata, recordCount: metadata.recordCount ?? sink.records };
+    // In the field order of EncodingMetadata, as before the count moved to the end of the run.
+    const { blindlinkVersion, schemaFingerprint, keyCheck, filterBits: bits, recordCount, hardening, ...rest } = metadata;
+    written = { blindlinkVersion, schemaFingerprint, keyCheck, filterBits: bits, recordCount: recordCount ?? sink.records, hardening, ...rest };
     await sink.finish(written);
   });
   return written!;
