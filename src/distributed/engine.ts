@@ -23,7 +23,8 @@ export function parseEngineUrl(text: string, prefix = DEFAULT_QUEUE_PREFIX): Eng
   try {
     url = new URL(text);
   } catch {
-    throw new UserError(`--engine: expected a Redis URL such as redis://127.0.0.1:6379, got '${text.replace(/\/\/[^@/]*@/, '//***@')}'`, 2);
+    // Not echoed: a mistyped URL may still hold a password.
+    throw new UserError('--engine: expected a Redis URL such as redis://127.0.0.1:6379 (or redis://user:password@host:port/db)', 2);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new UserError(`--engine: only Redis (BullMQ) engines are supported: redis://host:port or rediss://host:port, got ${url.protocol}//`, 2);
