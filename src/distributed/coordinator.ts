@@ -94,7 +94,8 @@ export async function matchDistributed(options: MatchOptions, distributed: Distr
       tasks.map((data, i) => ({
         name: 'shard',
         data,
-        opts: { jobId: `${run}-${i}`, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false },
+        // Removed by this run when it ends; the age limit clears tasks of a run that was killed.
+        opts: { jobId: `${run}-${i}`, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } },
       })),
     );
     for (const job of jobs) jobIds.push(job.id!);
