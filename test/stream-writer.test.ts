@@ -141,4 +141,22 @@ describe('chunked encoded-file reader', () => {
     await expect(read()).rejects.toThrow(/long\.arrow: metadata says 299 records, file holds 300/);
     expect(seen).toEqual([0, 100]);
   });
+
+  it('cuts the per-record presence column with the filters', async () => {
+    const dir = scratchDir();
+    const file = await readEncodedFile(OLD_PLAIN);
+    const { recordCount: _count, ...opening } = file.metadata!;
+    const path = join(dir, 'presence.arrow');
+    const presence = Uint8Array.from({ length: 300 }, (_, i) => i % 8);
+    await writeEncodedStream(path, 256, { ...opening, presenceFields: ['given', 'surname', 'zip'] }, false, async (sink) => {
+      for (let start = 0; start < 300; start += 64) {
+        const end = Math.min(300, start + 64);
+        await sink.write({ clks: file.clks.slice(start * 32, end * 32), popcounts: file.popcounts.slice(start, end), presence: presence.slice(start, end), ids: null });
+      }
+    });
+    const parts: number[] = [];
+    for await (const chunk of readEncodedChunks(path, 7, { reuseBuffers: true })) parts.push(...chunk.presence!);
+    expect(parts).toEqual(Array.from(presence));
+    expect((await readEncodedFile(path)).metadata?.presenceFields).toEqual(['given', 'surname', 'zip']);
+  });
 });

@@ -53,8 +53,8 @@ async function writeShards(path: string, name: 'a' | 'b', run: string, options: 
     sampler.add(chunk, chunk.start);
     const key = `${run}/${name}-${refs.length}.arrow`;
     const { recordCount: _count, ...opening } = chunk.metadata ?? { blindlinkVersion: 'unknown', schemaFingerprint: '', keyCheck: '', filterBits: chunk.filterBits, hardening: 'unknown', recordCount: 0 };
-    // Block keys and ids stay behind: workers need the filters only.
-    const { blocking: _blocking, ...plain } = opening;
+    // Block keys, field presence and ids stay behind: workers need the filters only.
+    const { blocking: _blocking, presenceFields: _presence, ...plain } = opening;
     await options.store.put(key, (local) =>
       writeEncodedStream(local, chunk.filterBits, plain, false, async (sink) => sink.write({ clks: chunk.clks, popcounts: chunk.popcounts, ids: null })).then(() => undefined),
     );
