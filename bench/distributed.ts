@@ -12,6 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { packagePath } from '../src/worker-path.js';
 
 const argv = process.argv.slice(2);
@@ -69,6 +70,18 @@ async function stopWorkers(workers: WorkerProcess[]): Promise<number[]> {
   return peaks;
 }
 
+/** Deletes the keys BullMQ left under this run's prefix (queue metadata, event stream, id counter). */
+async function removeQueueKeys(): Promise<void> {
+  const client = new Redis(engine);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  client.disconnect();
+}
+
 /** Local match (2 threads, and 1) and distributed with each worker count; the counts must agree. */
 async function compare(a: string, b: string, shardRecords: number): Promise<void> {
   const matchArgs = [cli, 'match', a, b, '--threshold', threshold, '--json'];
@@ -103,6 +116,7 @@ async function compare(a: string, b: string, shardRecords: number): Promise<void
     });
     process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
   }
+  await removeQueueKeys();
   const counts = new Set(rows.map((r) => r.count));
   process.stdout.write(`${JSON.stringify({ phase, threshold, shardRecords, sameCount: counts.size === 1, endLoad: load(), rows }, null, 2)}\n`);
 }
