@@ -10,7 +10,7 @@ import { UserError } from './errors.js';
 import { assertWritable } from './io/atomic-file.js';
 import { openInput, type InputSource } from './io/input-source.js';
 import { arrowFailure } from './io/arrow-guard.js';
-import { writeEncodedBatches, type EncodedBatch, type EncodingMetadata } from './io/encoded-file.js';
+import { writeEncodedStream, type EncodedSink, type EncodingMetadata } from './io/encoded-file.js';
 import { deriveHardeningKey, hardeningLabel } from './harden.js';
 import { deriveFieldKeys, keyCheckValue } from './keys.js';
 import { startProgress } from './progress.js';
@@ -82,7 +82,6 @@ export async function encodeFile(options: EncodeOptions): Promise<EncodeSummary>
 /** The encoding run over an opened input; `options.input` is the input's label for messages. */
 async function encodeInput(options: EncodeOptions, plan: EncodingPlan, input: InputSource): Promise<EncodeSummary> {
   const keys = deriveFieldKeys(options.secret, plan.kdf);
-  const batches: EncodedBatch[] = [];
   const collector = new FailureCollector(options);
   const source = isArrowInput(input.label, input.head) ? arrowTasks(options, plan, input) : csvTasks(options, plan, input);
   const first = await source.next();
@@ -91,27 +90,45 @@ async function encodeInput(options: EncodeOptions, plan: EncodingPlan, input: In
   const blockingKey = plan.blocking === null ? null : deriveBlockingKey(options.secret, plan.fingerprint);
   const setup: EncodeWorkerSetup = { plan, keys, hardeningKey, blockingKey, recordPresence: options.recordPresence === true, dialect: options.dialect, ...first.value.layout };
   const pool = createPool<EncodeTask, EncodeResult>(workerFile('encode-worker'), { threads: options.workers, workerData: setup, idleTimeout: 1000 });
+  // Everything but the record count is known before the first record: the count goes into the
+  // Arrow footer, written last, so batches go to disk as they come and memory stays flat.
+  const opening: Omit<EncodingMetadata, 'recordCount'> = {
+    blindlinkVersion: BLINDLINK_VERSION,
+    schemaFingerprint: plan.fingerprint,
+    keyCheck: keyCheckValue(options.secret),
+    filterBits: plan.filterBits,
+    hardening: hardeningLabel(plan.hardening),
+    secretSource: looksGenerated(options.secret) ? 'keygen' : 'other',
+  };
+  if (plan.blocking !== null) opening.blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
+  if (options.recordPresence === true) opening.presenceFields = plan.fields.map((field) => field.name);
   const progress = startProgress('encoding', 'records');
   const inFlight: Promise<EncodeResult>[] = [];
   let encoded = 0;
-  const settle = async (): Promise<void> => {
-    const result = await inFlight.shift()!;
-    collector.add(result.failures);
-    encoded += result.popcounts.length;
-    batches.push({ clks: result.clks, popcounts: result.popcounts, blockKeys: result.blockKeys, presence: result.presence, ids: result.ids });
-    progress.update(encoded, source.fraction());
-  };
+  let metadata: EncodingMetadata;
   try {
     // Lines the chunker dropped for broken quoting join the worker's failures, in line order.
     const run = (step: TaskStep): Promise<EncodeResult> =>
       step.bad.length === 0 ? pool.run(step.task) : pool.run(step.task).then((result) => ({ ...result, failures: withDroppedLines(step.bad, result.failures) }));
-    inFlight.push(run(first.value));
-    for await (const step of source) {
-      inFlight.push(run(step));
-      // Bounded read-ahead: a fast reader must not pile the whole file up in the task queue.
-      if (inFlight.length >= options.workers * 3) await settle();
-    }
-    while (inFlight.length > 0) await settle();
+    metadata = await writeEncodedStream(options.output, plan.filterBits, opening, options.idColumn !== undefined, async (sink: EncodedSink) => {
+      const settle = async (): Promise<void> => {
+        const result = await inFlight.shift()!;
+        collector.add(result.failures);
+        encoded += result.popcounts.length;
+        await sink.write({ clks: result.clks, popcounts: result.popcounts, blockKeys: result.blockKeys, presence: result.presence, ids: result.ids });
+        progress.update(encoded, source.fraction());
+      };
+      inFlight.push(run(first.value));
+      for await (const step of source) {
+        inFlight.push(run(step));
+        // Bounded read-ahead: a fast reader must not pile the whole file up in the task queue.
+        if (inFlight.length >= options.workers * 3) await settle();
+      }
+      while (inFlight.length > 0) await settle();
+      if (encoded === 0) {
+        throw new UserError(`${options.input}: ${collector.skipped === 0 ? 'no records' : `no record could be encoded (${collector.skipped} skipped)`}`);
+      }
+    });
   } catch (error) {
     // Let running tasks finish before the pool goes, so no rejection is left unhandled.
     await Promise.allSettled(inFlight);
@@ -126,21 +143,6 @@ async function encodeInput(options: EncodeOptions, plan: EncodingPlan, input: In
     blockingKey?.fill(0);
     await destroyPool(pool);
   }
-  if (encoded === 0) {
-    throw new UserError(`${options.input}: ${collector.skipped === 0 ? "no records" : `no record could be encoded (${collector.skipped} skipped)`}`);
-  }
-  const metadata: EncodingMetadata = {
-    blindlinkVersion: BLINDLINK_VERSION,
-    schemaFingerprint: plan.fingerprint,
-    keyCheck: keyCheckValue(options.secret),
-    filterBits: plan.filterBits,
-    recordCount: encoded,
-    hardening: hardeningLabel(plan.hardening),
-    secretSource: looksGenerated(options.secret) ? 'keygen' : 'other',
-  };
-  if (plan.blocking !== null) metadata.blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
-  if (options.recordPresence === true) metadata.presenceFields = plan.fields.map((field) => field.name);
-  await writeEncodedBatches(options.output, batches, plan.filterBits, metadata);
   return { encoded, skipped: collector.skipped, skippedLines: collector.skippedLines, examples: collector.examples, metadata };
 }
 

@@ -31,6 +31,7 @@ import { findCandidates } from '../src/match/candidates.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
 import type { Candidates } from '../src/match/tile.js';
 import { greedySolve } from '../src/solve/greedy.js';
+import { nearCopy } from './helpers/planted.js';
 
 const BITS = 1024;
 const BYTES = BITS / 8;
@@ -57,18 +58,7 @@ function randomSet(count: number, random: () => number): FilterSet {
 
 /** A copy of `b` row `row` moving m set bits elsewhere: same popcount p, Dice (p - m) / p. */
 function plant(b: FilterSet, row: number, dice: number, random: () => number): Uint8Array {
-  const out = b.clks.slice(row * BYTES, (row + 1) * BYTES);
-  const on: number[] = [];
-  const off: number[] = [];
-  for (let i = 0; i < BITS; i++) (out[i >> 3] & (0x80 >> (i & 7)) ? on : off).push(i);
-  const moves = Math.floor(on.length * (1 - dice));
-  for (let k = 0; k < moves; k++) {
-    const clear = on.splice(Math.floor(random() * on.length), 1)[0];
-    const set = off.splice(Math.floor(random() * off.length), 1)[0];
-    out[clear >> 3] &= ~(0x80 >> (clear & 7));
-    out[set >> 3] |= 0x80 >> (set & 7);
-  }
-  return out;
+  return nearCopy(b.clks.subarray(row * BYTES, (row + 1) * BYTES), dice, random);
 }
 
 /** B: random filters; A: `planted` near-copies of B rows with Dice spread over [0.78, 1], then random rows. */

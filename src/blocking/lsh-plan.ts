@@ -59,11 +59,72 @@ export const VERIFY_COST_RATIO = 3;
 export const POOL_DISTANCE_SIGMAS = 4;
 // Rows read per side to estimate frequencies: 32k rows put each within ±0.3% (one sd) of the truth.
 const SAMPLE_ROWS = 32_768;
+// Sampled rows per side for the chance-collision estimate: 1500² pairs, about 0.1 s.
+const PAIR_SAMPLE_ROWS = 1500;
 
 export interface BitStatistics {
   /** Fraction of sampled rows with each bit set. */
   frequency: Float64Array;
   medianPopcount: number;
+}
+
+/**
+ * The rows of one side the planner reads, gathered: every `statsStride`-th row for bit statistics
+ * and up to PAIR_SAMPLE_ROWS rows at `pairStride` for the chance-collision estimate. The strides
+ * depend on the row count only, so a side read in chunks yields the same sample, and the same
+ * plan, as the side held whole (the bounded-memory matcher relies on that).
+ */
+export interface PlanSample {
+  filterBits: number;
+  count: number;
+  stats: FilterSet;
+  pairs: FilterSet;
+}
+
+/** Collects a PlanSample from the chunks of a side, in order. */
+export class PlanSampler {
+  private readonly statsStride: number;
+  private readonly pairStride: number;
+  private readonly stats: Uint8Array;
+  private readonly pairs: Uint8Array;
+  private statsRows = 0;
+  private pairRows = 0;
+
+  constructor(
+    private readonly filterBits: number,
+    private readonly count: number,
+  ) {
+    this.statsStride = Math.max(1, Math.ceil(count / SAMPLE_ROWS));
+    this.pairStride = Math.max(1, Math.floor(count / PAIR_SAMPLE_ROWS));
+    this.stats = new Uint8Array(Math.ceil(count / this.statsStride) * (filterBits / 8));
+    this.pairs = new Uint8Array(Math.min(PAIR_SAMPLE_ROWS, Math.ceil(count / this.pairStride)) * (filterBits / 8));
+  }
+
+  /** Takes rows [start, start + chunk.count) of the side. */
+  add(chunk: FilterSet, start: number): this {
+    const width = this.filterBits / 8;
+    const take = (stride: number, limit: number, target: Uint8Array, taken: number): number => {
+      for (let row = Math.ceil(start / stride) * stride; row < start + chunk.count && taken < limit; row += stride) {
+        target.set(chunk.clks.subarray((row - start) * width, (row - start + 1) * width), taken * width);
+        taken++;
+      }
+      return taken;
+    };
+    this.statsRows = take(this.statsStride, Number.POSITIVE_INFINITY, this.stats, this.statsRows);
+    this.pairRows = take(this.pairStride, PAIR_SAMPLE_ROWS, this.pairs, this.pairRows);
+    return this;
+  }
+
+  sample(): PlanSample {
+    const width = this.filterBits / 8;
+    const set = (clks: Uint8Array, rows: number): FilterSet => ({ filterBits: this.filterBits, count: rows, clks: clks.subarray(0, rows * width) });
+    return { filterBits: this.filterBits, count: this.count, stats: set(this.stats, this.statsRows), pairs: set(this.pairs, this.pairRows) };
+  }
+}
+
+/** The planner's sample of a side held whole. */
+export function planSample(set: FilterSet | PlanSample): PlanSample {
+  return 'stats' in set ? set : new PlanSampler(set.filterBits, set.count).add(set, 0).sample();
 }
 
 /** Bit frequencies and median popcount over an evenly strided sample of rows (deterministic). */
@@ -101,8 +162,6 @@ function hypergeometric(agree: number, pool: number, k: number): number {
   return p;
 }
 
-// Sampled rows per side for the chance-collision estimate: 1500² pairs, about 0.1 s.
-const PAIR_SAMPLE_ROWS = 1500;
 
 /**
  * One row's pool, bit by bit: pool bit k is filter bit poolBits[k], at word k >>> 5, bit k & 31
@@ -161,10 +220,13 @@ export function tablesFor(hit: number, target: number): number {
  *
  * @example const plan = planLsh(a, b, { threshold: 0.85, targetCompleteness: 0.99, seed: 1, indexedCount: a.count });
  */
-export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): LshPlan {
-  const l = a.filterBits;
-  const statsA = bitStatistics(a);
-  const statsB = bitStatistics(b);
+export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | PlanSample, options: LshPlanOptions): LshPlan {
+  // The sampled rows, compacted: the statistics below then read every row of each compact set.
+  const sampleA = planSample(wholeA);
+  const sampleB = planSample(wholeB);
+  const l = sampleA.filterBits;
+  const statsA = bitStatistics(sampleA.stats);
+  const statsB = bitStatistics(sampleB.stats);
   // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
   const poolSize = Math.min(32 * POOL_WORDS, l - (l % 32));
   if (poolSize < 32) throw new UserError(`LSH blocking needs filters of at least 32 bits, these have ${l}: use --blocking none`);
@@ -198,7 +260,7 @@ export function planLsh(a: FilterSet, b: FilterSet, options: LshPlanOptions): Ls
 
   // Real encodings share bits beyond chance (common names, one state's ZIPs), so ρ^K understates
   // collisions (by about 4x on synth data at K = 23): measure them on sampled pairs instead.
-  const agreement = poolAgreement(a, b, poolBits);
+  const agreement = poolAgreement(sampleA.pairs, sampleB.pairs, poolBits);
   const chance = (k: number): number => {
     let sum = 0;
     for (let agree = k; agree <= poolSize; agree++) if (agreement[agree] > 0) sum += agreement[agree] * hypergeometric(agree, poolSize, k);
@@ -256,7 +318,7 @@ export interface LshPlanChoice {
 }
 
 /** The plan blockedCandidates uses for these inputs and options: the smaller side is indexed. */
-export function lshPlanFor(a: FilterSet, b: FilterSet, options: LshPlanChoice): LshPlan {
+export function lshPlanFor(a: FilterSet | PlanSample, b: FilterSet | PlanSample, options: LshPlanChoice): LshPlan {
   return planLsh(a, b, {
     threshold: options.threshold,
     targetCompleteness: options.targetCompleteness ?? DEFAULT_TARGET_COMPLETENESS,

@@ -18,6 +18,7 @@ import { psiCommand } from './psi-command.js';
 import { reportError } from './run.js';
 import { serveCommand } from './serve-command.js';
 import { synthCommand } from './synth-command.js';
+import { workerCommand } from './worker-command.js';
 
 function program(): Command {
   const root = new Command('blindlink')
@@ -36,7 +37,7 @@ Typical run:
 
 Exit codes: 0 success, 1 bad input (one-line message naming the file, line or field), 2 bad usage.`,
     );
-  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), dedupCommand(), linkCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand()]) root.addCommand(command);
+  for (const command of [keygenCommand(), encodeCommand(), inspectCommand(), matchCommand(), dedupCommand(), linkCommand(), synthCommand(), evaluateCommand(), attackCommand(), psiCommand(), policyLabCommand(), demoCommand(), serveCommand(), luCommand(), auditCommand(), workerCommand()]) root.addCommand(command);
   return root;
 }
 

@@ -4,7 +4,9 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_MAX_CANDIDATES } from '../match/candidates.js';
-import { BLOCKING_CHOICES, matchFiles, type BlockingChoice } from '../match/match-files.js';
+import { BLOCKING_CHOICES, matchFiles, type BlockingChoice, type MatchOptions } from '../match/match-files.js';
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_SHARD_RECORDS } from '../distributed/defaults.js';
+import { parseByteSize } from '../match/memory-budget.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
 import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
 import { MIN_EPSILON } from '../reveal/noise.js';
@@ -21,6 +23,11 @@ interface MatchFlags {
   blocking: BlockingChoice;
   maxCandidates?: number;
   partyPairCounts?: boolean;
+  memoryBudget?: string;
+  engine?: string;
+  shared?: string;
+  shardRecords?: number;
+  queuePrefix: string;
   json?: boolean;
 }
 
@@ -42,6 +49,11 @@ export function matchCommand(): Command {
     )
     .option('--workers <n>', 'worker threads for all-pairs and LSH matching (default: number of cores); the signature join runs on one', positiveInteger('--workers', 256))
     .option('--max-candidates <n>', `stop if more candidate pairs than this are found (default ${DEFAULT_MAX_CANDIDATES})`, positiveInteger('--max-candidates', 2 ** 31 - 1))
+    .option('--memory-budget <size>', 'memory the match may use, e.g. 8GiB or 500MB (default: half of this machine\'s memory); a larger file that does not fit is searched in chunks, with the same result')
+    .option('--engine <url>', 'search on `blindlink worker` processes through this job engine (BullMQ on Redis: redis://host:port); needs --shared')
+    .option('--shared <dir>', 'with --engine: a folder every worker can read (NFS or similar), where the shards go for the run')
+    .option('--shard-records <n>', `with --engine: records per shard of either file (default ${DEFAULT_SHARD_RECORDS})`, positiveInteger('--shard-records', 2 ** 31 - 1))
+    .option('--queue-prefix <name>', 'with --engine: the BullMQ key prefix the workers use too', DEFAULT_QUEUE_PREFIX)
     .option('--party-pair-counts', 'three or more files only: also release, for every pair of files, how many groups hold a record of both')
     .option('--json', 'print one JSON object: count, threshold, reveal, epsilon, input sizes, blocking (method, pairs compared, reduction ratio, LSH plan)')
     .addHelpText(
@@ -56,6 +68,21 @@ Reveal modes:
 Both files must carry the same schema fingerprint, key check value and filter length.
 clkhash JSON files carry none of these, so the check is skipped with a warning.
 Candidate pairs are held in memory (about 32 bytes each): --max-candidates bounds them.
+
+Memory: when both files do not fit --memory-budget (default half of this machine's memory, so
+the page cache and the rest of the machine keep the other half), the smaller file is read whole
+and the larger one a chunk at a time; each chunk is indexed and searched on its own (the LSH plan
+is made once, from samples of both whole files) and the 1:1 matching runs once on all candidates:
+the count is exactly that of one pass. About (l/8 + 40) bytes per record of each side for LSH,
+(2 l/8 + 16) for all pairs, l the filter length in bits. --threshold auto and --blocking
+signature read both files whole; two files only.
+
+Distributed (--engine redis://host:port --shared DIR; two files):
+  the files are cut into shards of --shard-records records in DIR (encodings only: no ids, and
+  workers never need the secret), one task per pair of shards goes on the queue, any number of
+  \`blindlink worker --engine URL\` processes on any machines take them, and the candidates come
+  back here, where the 1:1 matching runs once: the same result as a local match. A task whose
+  worker dies is given to another once its lock expires (worker --stall-seconds).
 
 Three or more files (multi-party linkage, as anonlink's greedy solver):
   candidate pairs are found for every pair of files; walking them from the highest score down,
@@ -101,7 +128,15 @@ Example:
         if (flags.reveal !== 'pairs' && flags.out !== undefined) {
           throw new UserError(`--out applies only to --reveal pairs (reveal is ${flags.reveal}); pairs are never written by default`, 2);
         }
-        const report = await matchFiles({
+        let memoryBudget: number | undefined;
+        if (flags.memoryBudget !== undefined) {
+          memoryBudget = parseByteSize(flags.memoryBudget) ?? undefined;
+          if (memoryBudget === undefined) throw new UserError(`--memory-budget: expected a size such as 8GiB, 500MB or 1073741824, got '${flags.memoryBudget}'`, 2);
+        }
+        if (flags.engine === undefined && [flags.shared, flags.shardRecords].some((v) => v !== undefined)) throw new UserError('--shared and --shard-records apply only with --engine', 2);
+        if (flags.engine !== undefined && flags.shared === undefined) throw new UserError('--engine needs --shared <dir>: a folder every worker can read', 2);
+        if (flags.engine !== undefined && memoryBudget !== undefined) throw new UserError('--memory-budget applies to local matching; with --engine the shards are sized by --shard-records', 2);
+        const matchOptions: MatchOptions = {
           a,
           b,
           threshold,
@@ -111,9 +146,26 @@ Example:
           workers: flags.workers ?? Math.max(1, availableParallelism()),
           blocking: flags.blocking,
           maxCandidates: flags.maxCandidates,
+          memoryBudget,
           warn,
-          progress: process.stderr.isTTY ? (message) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
-        });
+          progress: process.stderr.isTTY ? (message: string) => process.stderr.write(`\r${message}\u001b[K`) : undefined,
+        };
+        let report;
+        if (flags.engine === undefined) {
+          report = await matchFiles(matchOptions);
+        } else {
+          // Loaded only here: the job engine's client costs every other command's start-up time.
+          const [{ matchDistributed }, { parseEngineUrl }, { openShardStore }] = await Promise.all([
+            import('../distributed/coordinator.js'),
+            import('../distributed/engine.js'),
+            import('../distributed/shard-store.js'),
+          ]);
+          report = await matchDistributed(matchOptions, {
+            engine: parseEngineUrl(flags.engine, flags.queuePrefix),
+            store: openShardStore(flags.shared!),
+            shardRecords: flags.shardRecords ?? DEFAULT_SHARD_RECORDS,
+          });
+        }
         if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
       }),
@@ -122,6 +174,8 @@ Example:
 
 /** `match A B C ...`: linkage across three or more files. */
 async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
+  if (flags.memoryBudget !== undefined) throw new UserError('--memory-budget applies to two files; three or more are read whole', 2);
+  if (flags.engine !== undefined) throw new UserError('--engine matches two files; three or more run locally', 2);
   const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');
   checkRevealFlags(flags, `for three or more files: ${GROUPS_NO_NOISE}`, 'groups', Number);
   const report = await matchParties({

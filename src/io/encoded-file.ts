@@ -1,13 +1,13 @@
 // Reads and writes encoded files: Arrow IPC (`clk` FixedSizeBinary(l/8), `popcount` Uint16,
 // optional `block_keys` FixedSizeBinary(8 per rule) and `id` Utf8, blindlink metadata) per
 // DESIGN.md, and clkhash's `{"clks": [base64, ...]}` JSON.
+import type { WriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   Field,
   FixedSizeBinary,
   makeData,
   RecordBatch,
-  RecordBatchFileWriter,
   RecordBatchReader,
   Schema,
   Struct,
@@ -16,6 +16,7 @@ import {
   Utf8,
   vectorFromArray,
   type Data,
+  type Vector,
 } from 'apache-arrow';
 import { popcounts as computePopcounts } from '../bits.js';
 import { SIGNATURE_BYTES } from '../blocking/signature.js';
@@ -23,8 +24,9 @@ import { UserError } from '../errors.js';
 import { arrowFailure, guardedArrowSource, MAX_FILTER_BYTES } from './arrow-guard.js';
 import { fsReason } from './fs-errors.js';
 import { writeAtomically, writeChunk } from './atomic-file.js';
-import { copyPresence, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
+import { PRESENCE_COLUMN, PRESENCE_FIELDS_KEY, presenceData, presenceField, presenceFieldsOf } from './presence-column.js';
 import { presenceBytes } from '../presence.js';
+import { ArrowFileStreamWriter } from './stream-writer.js';
 
 /** What the linkage unit may learn about how a file was encoded: never the secret or the schema itself. */
 export interface EncodingMetadata {
@@ -147,8 +149,9 @@ export async function writeEncodedFile(
 }
 
 /**
- * Writes encoded batches as an Arrow IPC file, atomically. A `.json` path writes clkhash's
- * `{"clks": [...]}` instead (no ids, no metadata: clkhash's format has no place for them).
+ * Writes encoded batches as an Arrow IPC file, atomically, with `metadata` as given. A `.json`
+ * path writes clkhash's `{"clks": [...]}` instead (no ids, no metadata: clkhash's format has no
+ * place for them).
  */
 export async function writeEncodedBatches(
   path: string,
@@ -156,51 +159,106 @@ export async function writeEncodedBatches(
   filterBits: number,
   metadata: EncodingMetadata,
 ): Promise<void> {
-  if (path.toLowerCase().endsWith('.json')) {
-    // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
-    if (metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
-    if (metadata.presenceFields) throw new UserError(`${path}: clkhash JSON has no place for field presence; write .arrow`);
-    return writeClkJson(path, batches, filterBits);
-  }
   const withIds = batches.length > 0 && batches[0].ids !== null;
-  const schema = arrowSchema(filterBits, withIds, metadata);
-  await writeAtomically(path, async (out) => {
-    const writer = new RecordBatchFileWriter();
-    const bytes = writer.toNodeStream();
-    const piped = new Promise<void>((resolve, reject) => {
-      bytes.on('data', (chunk: Uint8Array) => {
-        if (!out.write(chunk)) bytes.pause();
-      });
-      out.on('drain', () => bytes.resume());
-      bytes.once('end', resolve);
-      bytes.once('error', reject);
-      out.once('error', reject);
-    });
-    writer.reset(undefined, schema);
-    for (const batch of batches) {
-      if (batch.popcounts.length > 0) writer.write(toRecordBatch(schema, batch, filterBits / 8, metadata.blocking ? blockKeyBytes(metadata.blocking) : 0, metadata.presenceFields));
-    }
-    writer.finish();
-    await piped;
+  await writeEncodedStream(path, filterBits, metadata, withIds, async (sink) => {
+    for (const batch of batches) await sink.write(batch);
   });
 }
 
-async function writeClkJson(path: string, batches: readonly EncodedBatch[], filterBits: number): Promise<void> {
-  const width = filterBits / 8;
+/** Takes encoded batches in order while an encoded file is being written. */
+export interface EncodedSink {
+  /** Resolves once the output stream took the batch, so a fast producer waits for the disk. */
+  write(batch: EncodedBatch): Promise<void>;
+  /** Records written so far. */
+  readonly records: number;
+}
+
+/**
+ * Writes an encoded file atomically from batches `produce` hands to the sink as they are made:
+ * memory holds one batch at a time, whatever the record count. The metadata's record count,
+ * when left out, is the number of records written (it goes into the Arrow footer, written last).
+ * Returns the metadata written.
+ */
+export async function writeEncodedStream(
+  path: string,
+  filterBits: number,
+  metadata: Omit<EncodingMetadata, 'recordCount'> & { recordCount?: number },
+  withIds: boolean,
+  produce: (sink: EncodedSink) => Promise<void>,
+): Promise<EncodingMetadata> {
+  const json = path.toLowerCase().endsWith('.json');
+  // Dropping the keys silently would leave a file that `match --blocking signature` cannot use.
+  if (json && metadata.blocking) throw new UserError(`${path}: clkhash JSON has no place for block keys; write .arrow`);
+  if (json && metadata.presenceFields) throw new UserError(`${path}: clkhash JSON has no place for field presence; write .arrow`);
+  let written: EncodingMetadata | null = null;
   await writeAtomically(path, async (out) => {
-    await writeChunk(out, '{"clks": [');
-    let first = true;
-    for (const batch of batches) {
-      const lines: string[] = [];
-      for (let r = 0; r < batch.popcounts.length; r++) {
-        const clk = Buffer.from(batch.clks.buffer, batch.clks.byteOffset + r * width, width).toString('base64');
-        lines.push(`${first ? '' : ','}\n"${clk}"`);
-        first = false;
-      }
-      await writeChunk(out, lines.join(''));
-    }
-    await writeChunk(out, '\n]}\n');
+    const sink = json ? new ClkJsonSink(out, filterBits) : new ArrowSink(out, filterBits, withIds, metadata);
+    await produce(sink);
+    // In the field order of EncodingMetadata, as before the count moved to the end of the run.
+    const { blindlinkVersion, schemaFingerprint, keyCheck, filterBits: bits, recordCount, hardening, ...rest } = metadata;
+    written = { blindlinkVersion, schemaFingerprint, keyCheck, filterBits: bits, recordCount: recordCount ?? sink.records, hardening, ...rest };
+    await sink.finish(written);
   });
+  return written!;
+}
+
+class ArrowSink implements EncodedSink {
+  records = 0;
+  private readonly schema: Schema;
+  private readonly writer: ArrowFileStreamWriter;
+  private readonly keyWidth: number;
+  private readonly presenceFields: readonly string[] | undefined;
+
+  constructor(
+    out: WriteStream,
+    private readonly filterBits: number,
+    private readonly withIds: boolean,
+    metadata: Omit<EncodingMetadata, 'recordCount'>,
+  ) {
+    // The batches' schema needs a count only to keep the field order of the footer's.
+    this.schema = arrowSchema(filterBits, withIds, { ...metadata, recordCount: 0 });
+    this.keyWidth = metadata.blocking ? blockKeyBytes(metadata.blocking) : 0;
+    this.presenceFields = metadata.presenceFields;
+    this.writer = new ArrowFileStreamWriter(out, this.schema);
+  }
+
+  async write(batch: EncodedBatch): Promise<void> {
+    if (batch.popcounts.length === 0) return;
+    if ((batch.ids !== null) !== this.withIds) throw new RangeError('every batch must carry ids, or none');
+    await this.writer.write(toRecordBatch(this.schema, batch, this.filterBits / 8, this.keyWidth, this.presenceFields));
+    this.records += batch.popcounts.length;
+  }
+
+  async finish(metadata: EncodingMetadata): Promise<void> {
+    await this.writer.finish(arrowSchema(this.filterBits, this.withIds, metadata));
+  }
+}
+
+class ClkJsonSink implements EncodedSink {
+  records = 0;
+  private opened = false;
+
+  constructor(
+    private readonly out: WriteStream,
+    private readonly filterBits: number,
+  ) {}
+
+  async write(batch: EncodedBatch): Promise<void> {
+    const width = this.filterBits / 8;
+    const lines: string[] = [];
+    if (!this.opened) lines.push('{"clks": [');
+    this.opened = true;
+    for (let r = 0; r < batch.popcounts.length; r++) {
+      const clk = Buffer.from(batch.clks.buffer, batch.clks.byteOffset + r * width, width).toString('base64');
+      lines.push(`${this.records + r === 0 ? '' : ','}\n"${clk}"`);
+    }
+    this.records += batch.popcounts.length;
+    await writeChunk(this.out, lines.join(''));
+  }
+
+  async finish(): Promise<void> {
+    await writeChunk(this.out, `${this.opened ? '' : '{"clks": ['}\n]}\n`);
+  }
 }
 
 /**
@@ -209,6 +267,35 @@ async function writeClkJson(path: string, batches: readonly EncodedBatch[], filt
  * without copies.
  */
 export async function readEncodedFile(path: string, options: { shared?: boolean } = {}): Promise<EncodedFile> {
+  for await (const chunk of readEncodedChunks(path, Number.POSITIVE_INFINITY, options)) return chunk;
+  throw new Error(`${path}: no chunk read`);
+}
+
+/** Records [start, start + count) of an encoded file, in buffers of their own. */
+export interface EncodedChunk extends EncodedFile {
+  /** Row number, in the whole file, of the chunk's first record. */
+  start: number;
+}
+
+export interface ChunkReadOptions {
+  /** Filters in SharedArrayBuffers, for worker threads. */
+  shared?: boolean;
+  /**
+   * Every chunk in the same buffers, overwritten by the next: for a consumer that is done with a
+   * chunk before it asks for the next, so memory holds one chunk even if the collector is slow
+   * to free the last one.
+   */
+  reuseBuffers?: boolean;
+}
+
+/**
+ * Reads an encoded file `chunkRecords` records at a time (the last chunk may be shorter), each
+ * chunk in fresh buffers, so memory holds one chunk whatever the file's size. Every chunk's
+ * structure and popcounts are checked as it is read; the file's record count is checked before
+ * the last chunk is yielded, so a consumer must read to the end to know the file is whole.
+ * clkhash JSON is parsed whole and then cut.
+ */
+export async function* readEncodedChunks(path: string, chunkRecords: number, options: ChunkReadOptions = {}): AsyncGenerator<EncodedChunk> {
   let handle: FileHandle;
   let size: number;
   try {
@@ -222,14 +309,18 @@ export async function readEncodedFile(path: string, options: { shared?: boolean 
   } catch (error) {
     throw new UserError(`${path}: cannot read encoded file (${fsReason(error)})`);
   }
+  const shared = options.shared ?? false;
   try {
     if (size === 0) throw new UserError(`${path}: file is empty`);
     const head = Buffer.alloc(Math.min(64, size));
     await handle.read(head, 0, head.length, 0);
     const first = head.toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart()[0];
     if (first === '[') throw new UserError(`${path}: a JSON array; an encoded file is Arrow IPC or a clkhash object {"clks": [...]}`);
-    if (first === '{') return readClkJson(path, await readWhole(path, handle), options.shared ?? false);
-    return await readArrow(path, handle, size, options.shared ?? false);
+    if (first === '{') {
+      yield* cutChunks(readClkJson(path, await readWhole(path, handle), shared), chunkRecords, shared);
+    } else {
+      yield* readArrow(path, handle, size, shared, chunkRecords, options.reuseBuffers ?? false);
+    }
   } finally {
     await handle.close();
   }
@@ -241,6 +332,20 @@ async function readWhole(path: string, handle: FileHandle): Promise<Buffer> {
     return await handle.readFile();
   } catch (error) {
     throw new UserError(`${path}: cannot read encoded file (${fsReason(error)})`);
+  }
+}
+
+function* cutChunks(file: EncodedFile, chunkRecords: number, shared: boolean): Generator<EncodedChunk> {
+  if (chunkRecords >= file.count) {
+    yield { ...file, start: 0 };
+    return;
+  }
+  const width = file.filterBits / 8;
+  for (let start = 0; start < file.count; start += chunkRecords) {
+    const end = Math.min(file.count, start + chunkRecords);
+    const clks = allocate((end - start) * width, shared);
+    clks.set(file.clks.subarray(start * width, end * width));
+    yield { ...file, start, count: end - start, clks, popcounts: file.popcounts.slice(start, end), ids: file.ids?.slice(start, end) ?? null };
   }
 }
 
@@ -288,22 +393,21 @@ function readClkJson(path: string, content: Buffer, shared: boolean): EncodedFil
   };
 }
 
-/**
- * Streams the Arrow file a record batch at a time into one buffer sized from the record count in
- * the metadata (doubling when it is absent or larger than the file could hold), so a file larger than Node's 2 GiB readFile limit
- * costs its filters once in memory.
- */
-async function readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean): Promise<EncodedFile> {
-  let reader: RecordBatchReader;
-  try {
-    // The guard has the file handle's shape (fd, stat, read), which is what from() looks for.
-    reader = await RecordBatchReader.from(guardedArrowSource(handle) as unknown as FileHandle);
-    await reader.open();
-    if (!reader.schema) throw new Error('no schema');
-  } catch (error) {
-    throw new UserError(`${path}: ${arrowFailure(error)}`);
-  }
-  const schema = reader.schema;
+/** What the schema says about the columns, checked before any batch is read. */
+interface ArrowLayout {
+  width: number;
+  keyWidth: number;
+  withIds: boolean;
+  blocking: BlockingMetadata | null;
+  presenceFields: string[] | null;
+  presenceWidth: number;
+  /** The record count in the metadata, when the file could hold it (corrupt metadata must not size a huge buffer). */
+  plausibleCount: number | null;
+  /** Most records the file's size allows. */
+  fileCanHold: number;
+}
+
+function arrowLayout(path: string, schema: Schema, fileBytes: number): ArrowLayout {
   const clkField = schema.fields.find((field) => field.name === 'clk');
   if (!clkField) throw new UserError(`${path}: no 'clk' column`);
   if (clkField.type.typeId !== Type.FixedSizeBinary) {
@@ -325,85 +429,159 @@ async function readArrow(path: string, handle: FileHandle, fileBytes: number, sh
   // Every record takes `width` bytes of the file, so no count beyond this is possible.
   const fileCanHold = Math.floor(fileBytes / width);
   const blocking = blockingMetadata(path, schema);
-  const keyWidth = blocking === null ? 0 : blockKeyBytes(blocking);
-  const presenceFields = presenceFieldsOf(path, schema);
-  const presenceWidth = presenceFields === null ? 0 : presenceBytes(presenceFields.length);
   const declared = Number(schema.metadata.get(METADATA_KEYS.recordCount) ?? '0');
-  // A count the file cannot hold (corrupt metadata) must not size a huge buffer: fall back to growing.
   const plausible = Number.isSafeInteger(declared) && declared > 0 && declared <= fileCanHold;
-  let capacity = plausible ? declared : Math.max(1, Math.min(1 << 16, fileCanHold));
-  let clks = allocate(capacity * width, shared);
-  let blockKeys = allocate(capacity * keyWidth, shared);
-  let presence = new Uint8Array(capacity * presenceWidth);
-  const stored: number[] = [];
-  const ids: string[] | null = idField ? [] : null;
+  const presenceFields = presenceFieldsOf(path, schema);
+  return {
+    width,
+    keyWidth: blocking === null ? 0 : blockKeyBytes(blocking),
+    withIds: idField !== undefined,
+    blocking,
+    presenceFields,
+    presenceWidth: presenceFields === null ? 0 : presenceBytes(presenceFields.length),
+    plausibleCount: plausible ? declared : null,
+    fileCanHold,
+  };
+}
+
+/** Copies rows [from, to) of a fixed-width column (`width` values a row) into `target` at row `at`. */
+function copyRows<T extends Uint8Array | Uint16Array>(path: string, name: string, column: Vector, width: number, from: number, to: number, target: T, at: number): void {
+  let first = 0;
+  for (const data of column.data) {
+    const lo = Math.max(from, first);
+    const hi = Math.min(to, first + data.length);
+    if (lo < hi) {
+      if (data.nullCount > 0) throw new UserError(`${path}: column '${name}' has null values`);
+      const values = data.values as T;
+      target.set(values.subarray((data.offset + lo - first) * width, (data.offset + hi - first) * width), (at + lo - from) * width);
+    }
+    first += data.length;
+  }
+}
+
+/**
+ * Streams the Arrow file a record batch at a time into chunk buffers sized from the record count
+ * in the metadata (doubling when it is absent or larger than the file could hold), so a file
+ * larger than Node's 2 GiB readFile limit costs its filters once in memory.
+ */
+async function* readArrow(path: string, handle: FileHandle, fileBytes: number, shared: boolean, chunkRecords: number, reuse: boolean): AsyncGenerator<EncodedChunk> {
+  let reader: RecordBatchReader;
+  try {
+    // The guard has the file handle's shape (fd, stat, read), which is what from() looks for.
+    reader = await RecordBatchReader.from(guardedArrowSource(handle) as unknown as FileHandle);
+    await reader.open();
+    if (!reader.schema) throw new Error('no schema');
+  } catch (error) {
+    throw new UserError(`${path}: ${arrowFailure(error)}`);
+  }
+  const schema = reader.schema;
+  const { width, keyWidth, withIds, blocking, presenceFields, presenceWidth, plausibleCount, fileCanHold } = arrowLayout(path, schema, fileBytes);
+  let start = 0;
+  let capacity = 0;
   let count = 0;
+  let clks = allocate(0, shared);
+  let blockKeys = allocate(0, shared);
+  let presence = new Uint8Array(0);
+  let stored = new Uint16Array(0);
+  let ids: string[] | null = null;
+  const fresh = (): void => {
+    ids = withIds ? [] : null;
+    count = 0;
+    if (reuse && capacity > 0) return;
+    const remaining = plausibleCount === null ? Math.max(1, Math.min(1 << 16, fileCanHold)) : Math.max(1, plausibleCount - start);
+    capacity = Math.min(chunkRecords, remaining);
+    clks = allocate(capacity * width, shared);
+    blockKeys = allocate(capacity * keyWidth, shared);
+    presence = new Uint8Array(capacity * presenceWidth);
+    stored = new Uint16Array(capacity);
+  };
+  const grow = (needed: number): void => {
+    capacity = Math.max(2 * capacity, needed);
+    const grown = allocate(capacity * width, shared);
+    grown.set(clks.subarray(0, count * width));
+    clks = grown;
+    const grownKeys = allocate(capacity * keyWidth, shared);
+    grownKeys.set(blockKeys.subarray(0, count * keyWidth));
+    blockKeys = grownKeys;
+    const grownPresence = new Uint8Array(capacity * presenceWidth);
+    grownPresence.set(presence.subarray(0, count * presenceWidth));
+    presence = grownPresence;
+    const grownStored = new Uint16Array(capacity);
+    grownStored.set(stored.subarray(0, count));
+    stored = grownStored;
+  };
+  const chunk = (): EncodedChunk => {
+    const filters = clks.subarray(0, count * width);
+    const popcounts = computePopcounts(filters, width);
+    // The stored popcounts must agree with the filters: a mismatch means corruption, and matching
+    // on wrong popcounts would prune true pairs silently.
+    for (let row = 0; row < count; row++) {
+      if (stored[row] !== popcounts[row]) throw new UserError(`${path}: popcount of row ${start + row} does not match its filter (corrupt file)`);
+    }
+    return {
+      path,
+      filterBits: width * 8,
+      count,
+      start,
+      clks: filters,
+      popcounts,
+      blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
+      ids,
+      presence: presenceFields === null ? null : presence.subarray(0, count * presenceWidth),
+      metadata: parseMetadata(path, schema.metadata, width * 8, blocking, presenceFields),
+      format: 'arrow',
+    };
+  };
+  fresh();
+  let pending: EncodedChunk | null = null;
   try {
     for await (const batch of reader) {
-      if (count + batch.numRows > fileCanHold) throw new UserError(`${path}: a record batch claims more records than the file can hold (corrupt file)`);
-      if (count + batch.numRows > capacity) {
-        capacity = Math.max(2 * capacity, count + batch.numRows);
-        const grown = allocate(capacity * width, shared);
-        grown.set(clks.subarray(0, count * width));
-        clks = grown;
-        const grownKeys = allocate(capacity * keyWidth, shared);
-        grownKeys.set(blockKeys.subarray(0, count * keyWidth));
-        blockKeys = grownKeys;
-        const grownPresence = new Uint8Array(capacity * presenceWidth);
-        grownPresence.set(presence.subarray(0, count * presenceWidth));
-        presence = grownPresence;
-      }
+      if (start + count + batch.numRows > fileCanHold) throw new UserError(`${path}: a record batch claims more records than the file can hold (corrupt file)`);
       const column = batch.getChild('clk');
       const popcountColumn = batch.getChild('popcount');
       if (!column || !popcountColumn) throw new UserError(`${path}: a record batch lacks the 'clk' or 'popcount' column`);
-      let row = count;
-      for (const data of column.data) {
-        if (data.nullCount > 0) throw new UserError(`${path}: column 'clk' has null values`);
-        clks.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
-        row += data.length;
-      }
-      if (keyWidth > 0) {
-        const keyColumn = batch.getChild('block_keys');
-        if (!keyColumn) throw new UserError(`${path}: a record batch lacks the 'block_keys' column`);
-        let keyRow = count;
-        for (const data of keyColumn.data) {
-          if (data.nullCount > 0) throw new UserError(`${path}: column 'block_keys' has null values`);
-          blockKeys.set(data.values.subarray(data.offset * keyWidth, (data.offset + data.length) * keyWidth), keyRow * keyWidth);
-          keyRow += data.length;
+      const keyColumn = keyWidth > 0 ? batch.getChild('block_keys') : null;
+      if (keyWidth > 0 && !keyColumn) throw new UserError(`${path}: a record batch lacks the 'block_keys' column`);
+      if (keyColumn !== null && keyColumn.length !== column.length) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
+      const idColumn = withIds ? batch.getChild('id') : null;
+      const presenceColumn = presenceWidth > 0 ? batch.getChild(PRESENCE_COLUMN) : null;
+      if (presenceWidth > 0 && !presenceColumn) throw new UserError(`${path}: a record batch lacks the '${PRESENCE_COLUMN}' column`);
+      if (presenceColumn !== null && presenceColumn.length !== column.length) throw new UserError(`${path}: columns '${PRESENCE_COLUMN}' and 'clk' differ in length`);
+      for (let from = 0; from < batch.numRows; ) {
+        if (pending !== null) {
+          yield pending;
+          pending = null;
         }
-        if (keyRow !== row) throw new UserError(`${path}: columns 'block_keys' and 'clk' differ in length`);
+        const to = Math.min(batch.numRows, from + (chunkRecords - count));
+        if (count + to - from > capacity) grow(count + to - from);
+        copyRows(path, 'clk', column, width, from, to, clks, count);
+        if (keyColumn !== null) copyRows(path, 'block_keys', keyColumn, keyWidth, from, to, blockKeys, count);
+        if (presenceColumn !== null) copyRows(path, PRESENCE_COLUMN, presenceColumn, presenceWidth, from, to, presence, count);
+        copyRows(path, 'popcount', popcountColumn, 1, from, to, stored, count);
+        if (ids !== null) for (let row = from; row < to; row++) (ids as string[]).push(String(idColumn?.get(row)));
+        count += to - from;
+        from = to;
+        if (count === chunkRecords) {
+          // Held back one step: the last chunk is yielded only after the whole-file checks.
+          pending = chunk();
+          start += count;
+          fresh();
+        }
       }
-      if (presenceWidth > 0 && copyPresence(path, batch, presenceWidth, presence, count) !== row) {
-        throw new UserError(`${path}: columns 'present' and 'clk' differ in length`);
-      }
-      for (const value of popcountColumn) stored.push(Number(value));
-      if (ids) for (const id of batch.getChild('id') ?? []) ids.push(String(id));
-      count = row;
     }
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`${path}: ${arrowFailure(error)}`);
   }
-  if (count === 0) throw new UserError(`${path}: contains no encodings`);
-  clks = clks.subarray(0, count * width);
-  const popcounts = computePopcounts(clks, width);
-  // The stored popcounts must agree with the filters: a mismatch means corruption, and matching
-  // on wrong popcounts would prune true pairs silently.
-  for (let row = 0; row < count; row++) {
-    if (stored[row] !== popcounts[row]) throw new UserError(`${path}: popcount of row ${row} does not match its filter (corrupt file)`);
+  const last: EncodedChunk | null = count > 0 ? chunk() : pending;
+  const total = start + count;
+  if (total === 0) throw new UserError(`${path}: contains no encodings`);
+  const metadata = last?.metadata ?? null;
+  if (metadata !== null && metadata.recordCount !== total) {
+    throw new UserError(`${path}: metadata says ${metadata.recordCount} records, file holds ${total} (truncated?)`);
   }
-  return {
-    path,
-    filterBits: width * 8,
-    count,
-    clks,
-    popcounts,
-    blockKeys: blocking === null ? null : blockKeys.subarray(0, count * keyWidth),
-    ids,
-    presence: presenceFields === null ? null : presence.subarray(0, count * presenceWidth),
-    metadata: parseMetadata(path, schema.metadata, width * 8, count, blocking, presenceFields),
-    format: 'arrow',
-  };
+  if (pending !== null && last !== pending) yield pending;
+  if (last !== null) yield last;
 }
 
 /**
@@ -426,14 +604,7 @@ function blockingMetadata(path: string, schema: Schema): BlockingMetadata | null
   return blocking;
 }
 
-function parseMetadata(
-  path: string,
-  raw: Map<string, string>,
-  filterBits: number,
-  count: number,
-  blocking: BlockingMetadata | null,
-  presenceFields: string[] | null,
-): EncodingMetadata | null {
+function parseMetadata(path: string, raw: Map<string, string>, filterBits: number, blocking: BlockingMetadata | null, presenceFields: string[] | null): EncodingMetadata | null {
   const version = raw.get(METADATA_KEYS.blindlinkVersion);
   if (version === undefined && blocking !== null) throw new UserError(`${path}: block keys without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
   if (version === undefined && presenceFields !== null) throw new UserError(`${path}: field presence without blindlink metadata (${METADATA_KEYS.blindlinkVersion} is missing)`);
@@ -457,9 +628,6 @@ function parseMetadata(
   if (presenceFields !== null) metadata.presenceFields = presenceFields;
   if (metadata.filterBits !== filterBits) {
     throw new UserError(`${path}: metadata says ${metadata.filterBits}-bit filters, column holds ${filterBits}-bit`);
-  }
-  if (metadata.recordCount !== count) {
-    throw new UserError(`${path}: metadata says ${metadata.recordCount} records, file holds ${count} (truncated?)`);
   }
   return metadata;
 }

@@ -2,7 +2,7 @@
 // presence bitmask per record (src/presence.ts), with the schema's field names in bit order as
 // metadata `blindlink.presence_fields` (a JSON array). Kept apart from the other columns so the
 // writer and reader each need one call to carry it.
-import { Field, FixedSizeBinary, makeData, Type, type Data, type RecordBatch, type Schema } from 'apache-arrow';
+import { Field, FixedSizeBinary, makeData, Type, type Data, type Schema } from 'apache-arrow';
 import { UserError } from '../errors.js';
 import { presenceBytes } from '../presence.js';
 
@@ -45,16 +45,4 @@ export function presenceFieldsOf(path: string, schema: Schema): string[] | null 
     throw new UserError(`${path}: column '${PRESENCE_COLUMN}' must be FixedSizeBinary(${width}) for ${names.length} fields, found ${String(field.type)}`);
   }
   return names as string[];
-}
-
-/** Copies one batch's bitmasks to `out` from record `row` on; returns the row after the last. */
-export function copyPresence(path: string, batch: RecordBatch, width: number, out: Uint8Array, row: number): number {
-  const column = batch.getChild(PRESENCE_COLUMN);
-  if (!column) throw new UserError(`${path}: a record batch lacks the '${PRESENCE_COLUMN}' column`);
-  for (const data of column.data) {
-    if (data.nullCount > 0) throw new UserError(`${path}: column '${PRESENCE_COLUMN}' has null values`);
-    out.set(data.values.subarray(data.offset * width, (data.offset + data.length) * width), row * width);
-    row += data.length;
-  }
-  return row;
 }

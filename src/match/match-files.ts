@@ -11,6 +11,8 @@ import { chooseBlocking } from '../blocking/blocked-candidates.js';
 import { filterSet, pairCandidates } from './pair-candidates.js';
 import { assertAutoThresholdFeasible, chooseThreshold } from './auto-threshold.js';
 import { checkCompatible, signatureKeys } from './compatibility.js';
+import { chunkLayout, matchInChunks } from './chunked.js';
+import { finishMatch } from './finish-match.js';
 
 export const BLOCKING_CHOICES = ['auto', 'lsh', 'signature', 'none'] as const;
 export type BlockingChoice = (typeof BLOCKING_CHOICES)[number];
@@ -31,6 +33,13 @@ export interface MatchOptions {
    */
   blocking?: BlockingChoice;
   maxCandidates?: number;
+  /**
+   * Bytes the match may take (default: defaultMemoryBudget()). When one pass over both files
+   * does not fit, the larger side is read and searched in chunks (match/chunked.ts) with the same
+   * result. `chunkRecords` sets the chunk size directly instead.
+   */
+  memoryBudget?: number;
+  chunkRecords?: number;
   warn: (message: string) => void;
   progress?: (message: string) => void;
 }
@@ -38,6 +47,8 @@ export interface MatchOptions {
 /** Runs a match; the caller has validated the options' ranges. */
 export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   if (options.out !== undefined) await assertWritable(options.out);
+  const layout = await chunkLayout(options);
+  if (layout !== null) return matchInChunks(options, layout);
   // Shared buffers cost nothing more to allocate, and LSH blocking then reads the filters in place
   // instead of copying gigabytes into shared memory for its workers.
   const [a, b]: EncodedFile[] = await Promise.all([readEncodedFile(options.a, { shared: true }), readEncodedFile(options.b, { shared: true })]);
@@ -62,20 +73,5 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   const search = { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
   if (method === 'signature') options.progress?.('comparing pairs that share a block');
   const { candidates, blocking } = await pairCandidates(a, b, method, keys, search);
-  const matching = greedySolve(candidates, a.count, b.count);
-  if (options.reveal === 'pairs' && options.out !== undefined) await writePairsCsv(options.out, matching, a.ids, b.ids);
-  return release({
-    reveal: options.reveal,
-    threshold,
-    thresholdChoice,
-    epsilon: options.epsilon,
-    inputs: {
-      a: { path: a.path, records: a.count, format: a.format },
-      b: { path: b.path, records: b.count, format: b.format },
-    },
-    candidates,
-    matching,
-    blocking,
-    out: options.out,
-  });
+  return finishMatch(options, { a, b }, threshold, candidates, blocking, thresholdChoice);
 }

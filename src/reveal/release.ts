@@ -24,6 +24,10 @@ export interface BlockingSummary {
   reductionRatio: number;
   /** LSH only: bits per table (K), tables (L), and the completeness the plan promises at the threshold. */
   lsh?: { bitsPerTable: number; tables: number; predictedCompleteness: number };
+  /** Present when the larger side was searched in chunks to stay within a memory budget (bytes). */
+  chunks?: { count: number; records: number; memoryBudget: number };
+  /** Present when shards were searched by workers of a job engine: tasks, tasks run again after a worker was lost, workers seen, and the tasks' own seconds summed (their last runs). */
+  distributed?: { engine: string; tasks: number; retried: number; workers: number; taskSeconds: number };
 }
 
 /** The one object `match --json` prints. */
@@ -103,6 +107,9 @@ export function formatReport(report: MatchReport): string {
           ? 'keyed signature blocking'
           : 'all pairs, popcount bound';
     lines.push(`comparisons: ${pairsCompared.toLocaleString('en-US')} of ${pairsTotal.toLocaleString('en-US')} pairs (${how}, reduction ratio ${reductionRatio.toFixed(6)})`);
+    const { chunks, distributed } = report.blocking;
+    if (chunks !== undefined) lines.push(`searched in ${chunks.count} chunks of up to ${chunks.records.toLocaleString('en-US')} records of the larger file (memory budget ${(chunks.memoryBudget / 2 ** 30).toFixed(1)} GiB)`);
+    if (distributed !== undefined) lines.push(`searched as ${distributed.tasks} shard tasks on ${distributed.engine} by ${distributed.workers} worker process(es), ${distributed.retried} run again after a worker was lost`);
   }
   if (report.out !== undefined) lines.push(`pairs written to ${report.out}`);
   return lines.join('\n');
