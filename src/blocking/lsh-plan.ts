@@ -32,6 +32,9 @@ export interface LshPlan {
   poolDistanceLimit: number;
   /** Expected chance collisions of one probe per table: indexed count × the chance that a sampled pair agrees on K pool bits. */
   predictedCollisionsPerProbe: number;
+  /** Median popcounts of the two sides summed, and the pool's variability: the per-bit agreement model at any score (agreementAt). */
+  popcountSum: number;
+  variability: number;
 }
 
 export interface LshPlanOptions {
@@ -254,8 +257,8 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
   // Differing bits of a true pair fall where bits vary, so the pool (chosen to vary) sees more of
   // them than the filter average: scale by the pool's share of random-pair disagreement.
   const variability = allDisagree > 0 ? poolDisagree / poolSize / (allDisagree / l) : 1;
-  const distance = ((statsA.medianPopcount + statsB.medianPopcount) * (1 - options.threshold)) / l;
-  const alpha = Math.min(1, Math.max(0.05, 1 - distance * variability));
+  const popcountSum = statsA.medianPopcount + statsB.medianPopcount;
+  const alpha = agreement01(popcountSum, variability, l, options.threshold);
   const rho = Math.exp(poolLogAgree / poolSize);
 
   // Real encodings share bits beyond chance (common names, one state's ZIPs), so ρ^K understates
@@ -287,10 +290,10 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
       masks[t * poolWords + (k >>> 5)] |= 1 << (k & 31);
     }
   }
-  const poolDistanceMean = poolSize * (1 - alpha);
-  const poolDistanceLimit = Math.ceil(poolDistanceMean + POOL_DISTANCE_SIGMAS * Math.sqrt(poolDistanceMean * alpha) + 2);
   return {
-    poolDistanceLimit,
+    poolDistanceLimit: distanceLimit(poolSize, alpha),
+    popcountSum,
+    variability,
     filterBits: l,
     poolBits,
     poolWords,
@@ -303,6 +306,37 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
     predictedCompleteness: 1 - (1 - hit(best.k)) ** best.tables,
     predictedCollisionsPerProbe: options.indexedCount * chance(best.k),
   };
+}
+
+/** Per-bit agreement on the pool of a pair scoring `score`, with median popcounts: its Hamming distance is (pa + pb)(1 − score). */
+function agreement01(popcountSum: number, variability: number, filterBits: number, score: number): number {
+  return Math.min(1, Math.max(0.05, 1 - ((popcountSum * (1 - score)) / filterBits) * variability));
+}
+
+function distanceLimit(poolSize: number, alpha: number): number {
+  const mean = poolSize * (1 - alpha);
+  return Math.ceil(mean + POOL_DISTANCE_SIGMAS * Math.sqrt(mean * alpha) + 2);
+}
+
+/** The plan's per-bit agreement model at another score than the one it was made for. */
+export function agreementAt(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits'>, score: number): number {
+  return agreement01(plan.popcountSum, plan.variability, plan.filterBits, score);
+}
+
+/**
+ * Chance that the plan's tables find a pair of this score (median popcounts): 1 − (1 − h)^L, h
+ * the chance that one table's K pool bits all agree. The automatic threshold weights what blocking
+ * found by its inverse (match/auto-lsh.ts).
+ */
+export function foundProbability(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits' | 'poolBits' | 'bitsPerTable' | 'tables'>, score: number): number {
+  const pool = plan.poolBits.length;
+  const hit = hypergeometric(agreementAt(plan, score) * pool, pool, plan.bitsPerTable);
+  return 1 - (1 - hit) ** plan.tables;
+}
+
+/** The pool-distance bound that keeps pairs of `score` (the plan keeps those of its own threshold). */
+export function poolDistanceLimitFor(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits' | 'poolBits'>, score: number): number {
+  return distanceLimit(plan.poolBits.length, agreementAt(plan, score));
 }
 
 /** Pair completeness wanted for pairs exactly at the threshold, unless asked otherwise. */
