@@ -130,6 +130,27 @@ export function planSample(set: FilterSet | PlanSample): PlanSample {
   return 'stats' in set ? set : new PlanSampler(set.filterBits, set.count).add(set, 0).sample();
 }
 
+// Plans made for several thresholds from one sample (the automatic threshold's search) share these.
+const statisticsMemo = new WeakMap<FilterSet, BitStatistics>();
+const agreementMemo = new WeakMap<FilterSet, WeakMap<FilterSet, Map<string, Float64Array>>>();
+
+function memoStatistics(set: FilterSet): BitStatistics {
+  let stats = statisticsMemo.get(set);
+  if (stats === undefined) statisticsMemo.set(set, (stats = bitStatistics(set)));
+  return stats;
+}
+
+function memoAgreement(a: FilterSet, b: FilterSet, poolBits: Int32Array): Float64Array {
+  let byB = agreementMemo.get(a);
+  if (byB === undefined) agreementMemo.set(a, (byB = new WeakMap()));
+  let byPool = byB.get(b);
+  if (byPool === undefined) byB.set(b, (byPool = new Map()));
+  const key = poolBits.join(',');
+  let agreement = byPool.get(key);
+  if (agreement === undefined) byPool.set(key, (agreement = poolAgreement(a, b, poolBits)));
+  return agreement;
+}
+
 /** Bit frequencies and median popcount over an evenly strided sample of rows (deterministic). */
 export function bitStatistics(set: FilterSet, maxRows = SAMPLE_ROWS): BitStatistics {
   const bytes = set.filterBits / 8;
@@ -228,8 +249,8 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
   const sampleA = planSample(wholeA);
   const sampleB = planSample(wholeB);
   const l = sampleA.filterBits;
-  const statsA = bitStatistics(sampleA.stats);
-  const statsB = bitStatistics(sampleB.stats);
+  const statsA = memoStatistics(sampleA.stats);
+  const statsB = memoStatistics(sampleB.stats);
   // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
   const poolSize = Math.min(32 * POOL_WORDS, l - (l % 32));
   if (poolSize < 32) throw new UserError(`LSH blocking needs filters of at least 32 bits, these have ${l}: use --blocking none`);
@@ -263,7 +284,7 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
 
   // Real encodings share bits beyond chance (common names, one state's ZIPs), so ρ^K understates
   // collisions (by about 4x on synth data at K = 23): measure them on sampled pairs instead.
-  const agreement = poolAgreement(sampleA.pairs, sampleB.pairs, poolBits);
+  const agreement = memoAgreement(sampleA.pairs, sampleB.pairs, poolBits);
   const chance = (k: number): number => {
     let sum = 0;
     for (let agree = k; agree <= poolSize; agree++) if (agreement[agree] > 0) sum += agreement[agree] * hypergeometric(agree, poolSize, k);

@@ -6,7 +6,7 @@
 // the model weights each found pair by the inverse of that chance (foundProbability): the curves
 // and the overlap estimate then describe all pairs, not only those the tables caught.
 import { blockedCandidates, type BlockedCandidates } from '../blocking/blocked-candidates.js';
-import { foundProbability, lshPlanFor, poolDistanceLimitFor, type LshPlan } from '../blocking/lsh-plan.js';
+import { foundProbability, lshPlanFor, planSample, poolDistanceLimitFor, type LshPlan } from '../blocking/lsh-plan.js';
 import { autoFromCandidates, estimateFloor, type ThresholdChoice } from './auto-threshold.js';
 import type { ScoreModel } from './score-model.js';
 import type { FilterSet } from './shared-filters.js';
@@ -32,11 +32,14 @@ export interface AutoLshResult {
 
 /** The lowest threshold on the 0.01 grid from `floor` whose plan needs at most MAX_AUTO_TABLES tables. */
 export function autoLshPlan(a: FilterSet, b: FilterSet, floor: number): { plan: LshPlan; threshold: number } {
+  // One sample of each side for every candidate threshold: sampling 10 M rows is the slow part.
+  const sampleA = planSample(a);
+  const sampleB = planSample(b);
   for (let step = Math.ceil(floor * 100 - 1e-9); step < 99; step++) {
-    const plan = lshPlanFor(a, b, { threshold: step / 100 });
+    const plan = lshPlanFor(sampleA, sampleB, { threshold: step / 100 });
     if (plan.tables <= MAX_AUTO_TABLES) return { plan, threshold: step / 100 };
   }
-  return { plan: lshPlanFor(a, b, { threshold: 0.99 }), threshold: 0.99 };
+  return { plan: lshPlanFor(sampleA, sampleB, { threshold: 0.99 }), threshold: 0.99 };
 }
 
 /** The lowest score on the 0.005 grid from `floor` that the plan finds with at least MIN_FOUND_PROBABILITY. */

@@ -128,7 +128,7 @@ export function autoFromCandidates(candidates: Candidates, countA: number, count
   if (after !== null) throw new UserError(`--threshold auto cannot choose: ${after}`);
   const estimate = estimateOverlap(input, model, options.replicates);
   const matching = greedySolve(candidates, countA, countB);
-  const best = bestThreshold(model, matching, model.matchesAboveFloor + model.matchesBelowFloor);
+  const best = bestThreshold(model, matching, model.matchesAboveFloor);
   let atThreshold = 0;
   for (let k = 0; k < candidates.length; k++) if (candidates.score[k] >= best.threshold) atThreshold++;
   const { precision, recall, f1 } = best.expected;

@@ -1,7 +1,8 @@
 // The overlap estimate: how many true pairs the two files share, with a 95% interval, from the
 // score model (score-model.ts). The point estimate is the model's expected number of true pairs
-// at or above the floor (weighted by 1/found where blocking samples pairs) plus the few it
-// extrapolates below the floor. The interval adds two spreads: the model's own uncertainty,
+// at or above the floor (weighted by 1/found where blocking samples pairs); true pairs scoring
+// below the floor are not counted (the floor is set low for that: about 40 chance pairs per
+// record). The interval adds two spreads: the model's own uncertainty,
 // measured by refitting it on bootstrap replicates (Poisson weights per record of the smaller
 // side, Hanley and MacGibbon 2006), and the spread of the number of matches among the candidates
 // given the model (Σ p(1 − p)), then a normal interval.
@@ -15,9 +16,8 @@ export interface OverlapEstimate {
   high: number;
   /** Confidence level of [low, high]. */
   level: number;
-  /** Of the estimate: true pairs expected at or above the model's floor, and below it. */
-  aboveFloor: number;
-  belowFloor: number;
+  /** The lowest score the model saw: true pairs below it are not in the estimate. */
+  floor: number;
 }
 
 export const ESTIMATE_LEVEL = 0.95;
@@ -43,7 +43,7 @@ function poissonOne(random: Random): number {
  * Random.forKey(seed, 0x0e5, r).
  */
 export function estimateOverlap(input: ScoreModelInput, model: ScoreModel, replicates = DEFAULT_REPLICATES, seed = 1): OverlapEstimate {
-  const point = model.matchesAboveFloor + model.matchesBelowFloor;
+  const point = model.matchesAboveFloor;
   const { candidates: c } = input;
   const onA = input.countA <= input.countB;
   const records = onA ? input.countA : input.countB;
@@ -61,14 +61,12 @@ export function estimateOverlap(input: ScoreModelInput, model: ScoreModel, repli
   for (const v of values) mean += v / Math.max(1, values.length);
   let variance = 0;
   for (const v of values) variance += (v - mean) ** 2 / Math.max(1, values.length - 1);
-  // The extrapolated tail is a guess of its own size at least: count it as Poisson.
-  const sd = Math.sqrt(variance + model.bernoulliVariance + model.matchesBelowFloor);
+  const sd = Math.sqrt(variance + model.bernoulliVariance);
   return {
     estimate: Math.round(point),
     low: Math.max(0, Math.floor(point - Z_95 * sd)),
     high: Math.ceil(point + Z_95 * sd),
     level: ESTIMATE_LEVEL,
-    aboveFloor: Math.round(model.matchesAboveFloor),
-    belowFloor: Math.round(model.matchesBelowFloor),
+    floor: model.floor,
   };
 }

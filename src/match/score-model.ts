@@ -55,8 +55,6 @@ export interface ScoreModel {
   probability: Float64Array;
   /** Expected true pairs scoring at or above the floor: Σ p / found over the candidates. */
   matchesAboveFloor: number;
-  /** Expected true pairs scoring below the floor (extrapolated from the lowest bins). */
-  matchesBelowFloor: number;
   /** Σ p(1 − p) over candidates: the spread of the number of matches given the model. */
   bernoulliVariance: number;
   iterations: number;
@@ -64,7 +62,7 @@ export interface ScoreModel {
   pairProbability(i: number, j: number, score: number): number;
   /**
    * Refits from this fit with each candidate weighted (a bootstrap replicate) for a few EM steps;
-   * returns the expected true pairs, above and below the floor together. Leaves this model as it is.
+   * returns the expected true pairs at or above the floor. Leaves this model as it is.
    */
   refit(pairWeights: Float64Array, iterations?: number): number;
 }
@@ -80,14 +78,13 @@ export function binCount(floor: number, width = SCORE_BIN_WIDTH): number {
   return Math.max(1, Math.ceil((1 - floor) / width - 1e-9)) + 1;
 }
 
-// The lowest bins of the matches curve extrapolated below the floor: their log-linear slope.
-const TAIL_BINS = 8;
-// A decay slower than this per bin (a floor inside the match mode) is not extrapolated further.
-const MAX_TAIL_RATIO = 0.9;
 // Penalty on the second differences of the log match curve (the chance curve's is 0.05).
 const MATCH_SMOOTHING = 1;
 // Empty bins in a row that part two populations: chance scores have no holes.
 const GAP_BINS = 4;
+// Bins whose candidates are mostly mutual best pairs can start EM as matches: among chance pairs
+// a record has tens of candidates and one best, among true pairs nearly all are mutual best.
+const MUTUAL_SHARE_TO_START = 0.5;
 // Counts beyond the chance curve by this many standard deviations start EM as matches.
 const SIGNIFICANT_EXCESS = 3;
 // Half-width, in bins, of the moving average that smooths the dominated pairs' log-density.
@@ -167,34 +164,54 @@ function prepare(input: ScoreModelInput): Fit {
 }
 
 /**
- * Starting point: the chance curve as the log-concave fit to all candidate counts, which cannot
- * follow a second mode, and the matches as the counts beyond it by more than Poisson noise; then
- * one E-step. Where the data cannot tell matches from chance pairs, EM keeps what it started
- * with, so it starts with nothing there.
- * (Starting from "mutual best pairs are matches" let EM settle on chance tails as matches when
- * chance pairs are sparse enough to be mutually best.) Also counts the dominated pairs, which
- * tell where the chance curve may bend up.
+ * Starting point: mutual best pairs are matches in the bins that stand out, and nothing else is.
+ * Where the data cannot tell matches from chance pairs, EM keeps what it started with, so it must
+ * start with nothing there: mutual best pairs alone were not enough (chance pairs sparse enough
+ * to be mutually best became matches), nor was the excess over a nearly log-concave fit alone
+ * (that fit bends gently over a match mode and leaves no excess). Also counts the dominated pairs,
+ * which tell where the chance curve may bend up.
  */
 function initialise(input: ScoreModelInput, fit: Fit): void {
   const { candidates: c, countA, countB } = input;
   const bestA = new Float64Array(countA).fill(-1);
   const bestB = new Float64Array(countB).fill(-1);
+  const partnerA = new Int32Array(countA).fill(-1);
+  const partnerB = new Int32Array(countB).fill(-1);
   for (let k = 0; k < c.length; k++) {
-    if (c.score[k] > bestA[c.a[k]]) bestA[c.a[k]] = c.score[k];
-    if (c.score[k] > bestB[c.b[k]]) bestB[c.b[k]] = c.score[k];
+    const i = c.a[k];
+    const j = c.b[k];
+    const s = c.score[k];
+    if (s > bestA[i] || (s === bestA[i] && j < partnerA[i])) {
+      bestA[i] = s;
+      partnerA[i] = j;
+    }
+    if (s > bestB[j] || (s === bestB[j] && i < partnerB[j])) {
+      bestB[j] = s;
+      partnerB[j] = i;
+    }
   }
+  const bins = fit.candidates.length;
+  const mutual = new Float64Array(bins);
+  const isMutual = new Uint8Array(c.length);
   for (let k = 0; k < c.length; k++) {
-    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) fit.dominated[fit.binOf[k]] += fit.invFound[fit.binOf[k]];
+    const b = fit.binOf[k];
+    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) fit.dominated[b] += fit.invFound[b];
+    if (partnerA[c.a[k]] === c.b[k] && partnerB[c.b[k]] === c.a[k]) {
+      isMutual[k] = 1;
+      mutual[b] += fit.invFound[b];
+    }
   }
   fit.bendEvidence = upwardBends(fit.dominated);
-  const chance = nearlyLogConcave(fit.candidates, { weights: beforeFirstGap(fit.candidates) });
-  // Only excess beyond Poisson noise: summed over many bins, noise alone would look like matches.
-  const excess = fit.candidates.map((count, b) => (count - chance[b] > SIGNIFICANT_EXCESS * Math.sqrt(chance[b] + 1) ? count - chance[b] : 0));
-  fit.nonMatches = chance;
-  fit.matches = matchCurve(excess);
-  let total = 0;
-  for (const v of fit.matches) total += v;
-  eStep(input, fit, Math.min(total, c.length));
+  // A strictly log-concave fit of all counts cannot follow a second mode; bins beyond it by more
+  // than Poisson noise (a count weighted by 1/found has variance Σ 1/found²) and made mostly of
+  // mutual best pairs hold the matches EM starts from.
+  const chance = nearlyLogConcave(fit.candidates, { strict: true, weights: beforeFirstGap(fit.candidates) });
+  const starts = new Uint8Array(bins);
+  for (let b = 0; b < bins; b++) {
+    const sd = Math.sqrt(chance[b] * fit.invFound[b] + fit.invFound[b] ** 2);
+    starts[b] = fit.candidates[b] - chance[b] > SIGNIFICANT_EXCESS * sd && mutual[b] >= MUTUAL_SHARE_TO_START * fit.candidates[b] ? 1 : 0;
+  }
+  for (let k = 0; k < c.length; k++) fit.probability[k] = isMutual[k] === 1 && starts[fit.binOf[k]] === 1 ? 1 : 0;
 }
 
 /** EM steps from fit.probability; returns the steps taken. */
@@ -217,7 +234,7 @@ function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations:
     }
     const rest = new Float64Array(bins);
     for (let b = 0; b < bins; b++) rest[b] = Math.max(0, weighted[b] - expected[b]);
-    fit.nonMatches = nearlyLogConcave(rest, { evidence: fit.bendEvidence });
+    fit.nonMatches = nearlyLogConcave(rest, { evidence: fit.bendEvidence, strict: true });
     fit.matches = matchCurve(expected);
     let total = 0;
     for (const v of fit.matches) total += v;
@@ -319,29 +336,6 @@ function matchCurve(expected: Float64Array): Float64Array {
   return out;
 }
 
-/** Expected matches below the floor: the lowest bins' decay continued geometrically. */
-function belowFloor(matches: Float64Array): number {
-  const n = Math.min(TAIL_BINS, matches.length - 1);
-  if (n < 2 || matches[0] <= 0) return 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  let used = 0;
-  for (let b = 0; b < n; b++) {
-    if (matches[b] <= 0) continue;
-    const y = Math.log(matches[b]);
-    sx += b;
-    sy += y;
-    sxx += b * b;
-    sxy += b * y;
-    used++;
-  }
-  const slope = used >= 2 ? (used * sxy - sx * sy) / Math.max(1e-12, used * sxx - sx * sx) : 0;
-  const ratio = Math.min(MAX_TAIL_RATIO, Math.exp(-Math.max(0, slope)));
-  return (matches[0] * ratio) / (1 - ratio);
-}
-
 /** Expected true pairs among the candidates (weighted by 1/found): the probabilities summed, not the smoothed curve, which also spans bins no pair fell in. */
 function expectedMatches(fit: Fit, pairWeights: Float64Array | null): number {
   let total = 0;
@@ -367,7 +361,6 @@ function summarise(input: ScoreModelInput, fit: Fit): ScoreModel {
     nonMatches: fit.nonMatches,
     probability: fit.probability,
     matchesAboveFloor: above,
-    matchesBelowFloor: belowFloor(fit.matches),
     bernoulliVariance: bernoulli,
     iterations: fit.iterations,
     pairProbability(i: number, j: number, score: number): number {
@@ -384,7 +377,7 @@ function summarise(input: ScoreModelInput, fit: Fit): ScoreModel {
         sumB: new Float64Array(input.countB),
       };
       iterate(input, replicate, { pair: pairWeights }, iterations);
-      return expectedMatches(replicate, pairWeights) + belowFloor(replicate.matches);
+      return expectedMatches(replicate, pairWeights);
     },
   };
 }

@@ -35,6 +35,8 @@ export interface LogConcaveOptions {
   /** The same penalty where `evidence` holds at least `strongCount` in a bin and its neighbours: there the data may bend the curve up. */
   strongConvexPenalty?: number;
   strongCount?: number;
+  /** Upward bends penalised at STRICT_PENALTY, so no gentle bend over many bins slips through (bins with evidence keep strongConvexPenalty). */
+  strict?: boolean;
   /** Per bin, how much its count counts in the fit (default 1): a bin of weight 0 is left to the penalties. */
   weights?: ArrayLike<number>;
   /** Per bin, how many observations speak for an upward bend there (default: none, so the fit stays log-concave). */
@@ -68,12 +70,22 @@ export function nearlyLogConcave(y: ArrayLike<number>, options: LogConcaveOption
   if (n < 3) return g.map(Math.exp);
   const evidence = options.evidence;
   const kappa = new Float64Array(n);
-  for (let i = 1; i < n - 1; i++) kappa[i] = evidence !== undefined && Math.min(evidence[i - 1], evidence[i], evidence[i + 1]) >= strongCount ? strong : weak;
+  const bendPenalty = options.strict === true ? STRICT_PENALTY : weak;
+  for (let i = 1; i < n - 1; i++) kappa[i] = evidence !== undefined && Math.min(evidence[i - 1], evidence[i], evidence[i + 1]) >= strongCount ? strong : bendPenalty;
   const weights = new Float64Array(n).fill(1);
   if (options.weights !== undefined) for (let i = 0; i < n; i++) weights[i] = Math.max(0, options.weights[i]);
-  newton(g, y, weights, kappa, sigma, iterations);
+  if (options.strict === true) {
+    // Continuation: the penalty raised a hundredfold at a time to STRICT_PENALTY, each solve from
+    // the last (Newton started at the data under the full penalty stalls in its line search).
+    for (let scale = 1; scale <= STRICT_PENALTY; scale *= 100) newton(g, y, weights, kappa.map((k) => Math.min(k, scale)), sigma, iterations);
+  } else {
+    newton(g, y, weights, kappa, sigma, iterations);
+  }
   return g.map(Math.exp);
 }
+
+// The upward-bend penalty of a strict fit: no bend the data can pay for (see nearlyLogConcave).
+const STRICT_PENALTY = 1e8;
 
 /** Damped Newton steps on Σ (e^g − y·g) + Σ κ_i·max(0, Δ²g_i)² + σ·Σ (Δ²g_i)², in place. */
 function newton(g: Float64Array, y: ArrayLike<number>, weights: Float64Array, kappa: Float64Array, sigma: number, iterations: number): void {
@@ -109,6 +121,17 @@ function newton(g: Float64Array, y: ArrayLike<number>, weights: Float64Array, ka
         grad[r] += 2 * c * d * cr;
         for (const [q, cq] of stencil) H[r * n + q] += 2 * c * cr * cq;
       }
+    }
+    // Bins pinned at the floor that the gradient pushes further down stay put (projected Newton):
+    // moving them with the rest breaks the descent, and the line search then stalls.
+    for (let i = 0; i < n; i++) {
+      if (g[i] > LOG_FLOOR + 1e-12 || grad[i] <= 0) continue;
+      for (let j = 0; j < n; j++) {
+        H[i * n + j] = 0;
+        H[j * n + i] = 0;
+      }
+      H[i * n + i] = 1;
+      grad[i] = 0;
     }
     const step = solveSymmetric(H, grad, n);
     const before = objective(g);

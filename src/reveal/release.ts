@@ -51,8 +51,8 @@ export interface OverlapEstimateSummary {
   low: number;
   high: number;
   level: number;
-  aboveFloor: number;
-  belowFloor: number;
+  /** True pairs scoring below this were not looked at and are not in the estimate. */
+  floor: number;
 }
 
 /** The one object `match --json` prints. */
@@ -128,7 +128,7 @@ export function formatReport(report: MatchReport): string {
   if (report.estimate !== undefined) {
     const e = report.estimate;
     const n = (x: number): string => x.toLocaleString('en-US');
-    lines.push(`estimated overlap: ${n(e.estimate)} true pairs (${Math.round(e.level * 100)}% interval ${n(e.low)} to ${n(e.high)}; ${n(e.belowFloor)} of them extrapolated below score ${report.thresholdChoice?.floor ?? 'the floor'})`);
+    lines.push(`estimated overlap: ${n(e.estimate)} true pairs (${Math.round(e.level * 100)}% interval ${n(e.low)} to ${n(e.high)}; pairs scoring below ${e.floor} not counted)`);
   }
   if (report.histogram !== undefined) {
     lines.push('best score per record:', '  score          A      B');
