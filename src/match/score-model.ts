@@ -2,23 +2,22 @@
 // scores alone (no labels). It is a two-component mixture over score bins, fitted by EM (Dempster,
 // Laird and Rubin 1977), with the 1:1 structure of linkage put into the E-step:
 //
-//   - each record has at most one true partner, so a pair whose records have other strong
-//     candidates is less likely a match than a lone pair of the same score (the competing
-//     candidates are what the non-match tail is learnt from: most of them cannot be matches);
 //   - chance (non-match) pairs arrive per bin as a Poisson count whose expected value U(b) is a
-//     smooth, nearly log-concave curve: it falls at least exponentially above the chance mode,
-//     as the Dice score of unrelated filters does, bending up only where hundreds of pairs say so;
-//   - matches have a score distribution m(b) that is non-decreasing up to its mode (a match is
-//     likelier near 1 than near the floor), free above it (exact copies form a spike at 1).
+//     smooth log-concave curve: it falls at least exponentially above the chance mode, as the Dice
+//     score of unrelated filters does (Walther 2009 on log-concave fits), bending up only where
+//     the pairs that cannot be matches under 1:1 bend up too (relatives and namesakes);
+//   - true pairs have a smooth log-concave score curve m(b) below 1, and exact copies a bin of
+//     their own;
+//   - each record has at most one true partner, so a pair competes with every other explanation
+//     of its two records. For pair (i, j) in bin b with odds R(b) = m(b)/U(b),
+//       P(match) = R(b) / (R(b) + W_i·W_j),   W_i = (1 − found matches / N_A) + Σ_k≠j R(b_ik),
+//     the Poisson form of a bipartite 1:1 mixture (compare Steorts, Hall and Fienberg 2016, and
+//     the best/second-best score idea of anonlink's documentation). When every record has a
+//     partner, a lone pair is a match however many chance pairs share its score; when few have
+//     one, it is the plain mixture posterior.
 //
-// For pair (i, j) in bin b, with R(b) = M·m(b)/U(b) the odds of a lone pair, and S_i, S_j the
-// odds summed over the other candidates of i and of j (scaled by N/(N − M), the prior odds that a
-// record has a partner), the E-step gives
-//   P(match) = R(b) / (R(b) + (1 + S_i)(1 + S_j)),
-// i.e. the pair competes with "each record has no partner or another one". This is the Poisson
-// competition form of a 1:1 mixture (compare Steorts et al. 2016's bipartite model, and the
-// "second best score" idea of anonlink's documentation); it needs no labelled pairs and no
-// threshold to start from.
+// Where the scores cannot tell true pairs from chance pairs (both curves fit the counts), EM keeps
+// what it starts with, so it starts only from pairs that stand out (initialise).
 //
 // When blocking finds a pair of score s only with probability f(s) < 1 (LSH planned above the
 // floor), every bin's counts are weighted by 1/f (Horvitz and Thompson 1952), so the fitted curves
@@ -103,6 +102,16 @@ interface Weights {
 
 interface Fit {
   binOf: Uint16Array;
+  /**
+   * Each candidate's records renumbered densely over the records that have a candidate: the
+   * per-record sums are read for every pair on every EM step, and over a 10 M registry the
+   * original row numbers scatter those reads across 80 MB (cache misses made the fit minutes).
+   */
+  rowA: Int32Array;
+  rowB: Int32Array;
+  /** Original row -> dense number, -1 for records without a candidate. */
+  denseA: Int32Array;
+  denseB: Int32Array;
   /** Per bin, pairs both of whose records have a better candidate: they cannot be matches under 1:1. */
   dominated: Float64Array;
   /** Per bin, the dominated count where their curve bends up (else 0): where chance pairs may be heavier-tailed than log-concave. */
@@ -138,6 +147,19 @@ function prepare(input: ScoreModelInput): Fit {
     const centre = b === bins - 1 ? 1 : Math.min(1, floor + (b + 0.5) * SCORE_BIN_WIDTH);
     invFound[b] = 1 / Math.max(1e-3, Math.min(1, found(centre)));
   }
+  const dense = (rows: Int32Array, count: number): { row: Int32Array; index: Int32Array; distinct: number } => {
+    const index = new Int32Array(count).fill(-1);
+    const row = new Int32Array(c.length);
+    let distinct = 0;
+    for (let k = 0; k < c.length; k++) {
+      let d = index[rows[k]];
+      if (d < 0) index[rows[k]] = d = distinct++;
+      row[k] = d;
+    }
+    return { row, index, distinct };
+  };
+  const onA = dense(c.a, input.countA);
+  const onB = dense(c.b, input.countB);
   const binOf = new Uint16Array(c.length);
   const candidates = new Float64Array(bins);
   for (let k = 0; k < c.length; k++) {
@@ -147,6 +169,10 @@ function prepare(input: ScoreModelInput): Fit {
   }
   return {
     binOf,
+    rowA: onA.row,
+    rowB: onB.row,
+    denseA: onA.index,
+    denseB: onB.index,
     dominated: new Float64Array(bins),
     bendEvidence: new Float64Array(bins),
     invFound,
@@ -157,8 +183,8 @@ function prepare(input: ScoreModelInput): Fit {
     odds: new Float64Array(bins),
     baseA: 1,
     baseB: 1,
-    sumA: new Float64Array(input.countA),
-    sumB: new Float64Array(input.countB),
+    sumA: new Float64Array(onA.distinct),
+    sumB: new Float64Array(onB.distinct),
     iterations: 0,
   };
 }
@@ -216,7 +242,7 @@ function initialise(input: ScoreModelInput, fit: Fit): void {
 
 /** EM steps from fit.probability; returns the steps taken. */
 function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations: number): number {
-  const { candidates: c, countA, countB } = input;
+  const { candidates: c } = input;
   const bins = fit.candidates.length;
   const weighted = new Float64Array(bins);
   if (weights.pair === null) weighted.set(fit.candidates);
@@ -234,7 +260,7 @@ function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations:
     }
     const rest = new Float64Array(bins);
     for (let b = 0; b < bins; b++) rest[b] = Math.max(0, weighted[b] - expected[b]);
-    fit.nonMatches = nearlyLogConcave(rest, { evidence: fit.bendEvidence, strict: true });
+    fit.nonMatches = nearlyLogConcave(rest, { evidence: fit.bendEvidence, strict: true, start: step > 0 ? fit.nonMatches : undefined });
     fit.matches = matchCurve(expected);
     let total = 0;
     for (const v of fit.matches) total += v;
@@ -257,14 +283,15 @@ function eStep(input: ScoreModelInput, fit: Fit, observedMatches: number): void 
   for (let b = 0; b < fit.odds.length; b++) fit.odds[b] = fit.matches[b] / Math.max(1e-12, fit.nonMatches[b]);
   fit.sumA.fill(0);
   fit.sumB.fill(0);
+  const { rowA, rowB, sumA, sumB, binOf } = fit;
   for (let k = 0; k < c.length; k++) {
-    const odds = fit.odds[fit.binOf[k]];
-    fit.sumA[c.a[k]] += odds;
-    fit.sumB[c.b[k]] += odds;
+    const odds = fit.odds[binOf[k]];
+    sumA[rowA[k]] += odds;
+    sumB[rowB[k]] += odds;
   }
   for (let k = 0; k < c.length; k++) {
-    const odds = fit.odds[fit.binOf[k]];
-    fit.probability[k] = competing(odds, fit.baseA + fit.sumA[c.a[k]] - odds, fit.baseB + fit.sumB[c.b[k]] - odds);
+    const odds = fit.odds[binOf[k]];
+    fit.probability[k] = competing(odds, fit.baseA + sumA[rowA[k]] - odds, fit.baseB + sumB[rowB[k]] - odds);
   }
 }
 
@@ -366,15 +393,17 @@ function summarise(input: ScoreModelInput, fit: Fit): ScoreModel {
     pairProbability(i: number, j: number, score: number): number {
       const b = scoreBin(score, floor, bins);
       const odds = fit.odds[b];
-      return competing(odds, fit.baseA + fit.sumA[i] - odds, fit.baseB + fit.sumB[j] - odds);
+      const sumI = fit.denseA[i] >= 0 ? fit.sumA[fit.denseA[i]] : odds;
+      const sumJ = fit.denseB[j] >= 0 ? fit.sumB[fit.denseB[j]] : odds;
+      return competing(odds, fit.baseA + sumI - odds, fit.baseB + sumJ - odds);
     },
     refit(pairWeights: Float64Array, iterations = 10): number {
       const replicate: Fit = {
         ...fit,
         probability: Float64Array.from(fit.probability),
         odds: new Float64Array(bins),
-        sumA: new Float64Array(input.countA),
-        sumB: new Float64Array(input.countB),
+        sumA: new Float64Array(fit.sumA.length),
+        sumB: new Float64Array(fit.sumB.length),
       };
       iterate(input, replicate, { pair: pairWeights }, iterations);
       return expectedMatches(replicate, pairWeights);

@@ -35,6 +35,8 @@ export interface LogConcaveOptions {
   /** The same penalty where `evidence` holds at least `strongCount` in a bin and its neighbours: there the data may bend the curve up. */
   strongConvexPenalty?: number;
   strongCount?: number;
+  /** A fit to start from (expected counts), such as the last EM step's: no continuation needed. */
+  start?: ArrayLike<number>;
   /** Upward bends penalised at STRICT_PENALTY, so no gentle bend over many bins slips through (bins with evidence keep strongConvexPenalty). */
   strict?: boolean;
   /** Per bin, how much its count counts in the fit (default 1): a bin of weight 0 is left to the penalties. */
@@ -66,7 +68,8 @@ export function nearlyLogConcave(y: ArrayLike<number>, options: LogConcaveOption
   const sigma = options.smoothPenalty ?? 0.05;
   const iterations = options.iterations ?? 60;
   const g = new Float64Array(n);
-  for (let i = 0; i < n; i++) g[i] = Math.max(LOG_FLOOR, Math.log(Math.max(y[i], 0) + 0.5));
+  const start = options.start !== undefined && options.start.length === n ? options.start : null;
+  for (let i = 0; i < n; i++) g[i] = Math.max(LOG_FLOOR, Math.log(start === null ? Math.max(y[i], 0) + 0.5 : Math.max(start[i], 1e-300)));
   if (n < 3) return g.map(Math.exp);
   const evidence = options.evidence;
   const kappa = new Float64Array(n);
@@ -74,7 +77,7 @@ export function nearlyLogConcave(y: ArrayLike<number>, options: LogConcaveOption
   for (let i = 1; i < n - 1; i++) kappa[i] = evidence !== undefined && Math.min(evidence[i - 1], evidence[i], evidence[i + 1]) >= strongCount ? strong : bendPenalty;
   const weights = new Float64Array(n).fill(1);
   if (options.weights !== undefined) for (let i = 0; i < n; i++) weights[i] = Math.max(0, options.weights[i]);
-  if (options.strict === true) {
+  if (options.strict === true && start === null) {
     // Continuation: the penalty raised a hundredfold at a time to STRICT_PENALTY, each solve from
     // the last (Newton started at the data under the full penalty stalls in its line search).
     for (let scale = 1; scale <= STRICT_PENALTY; scale *= 100) newton(g, y, weights, kappa.map((k) => Math.min(k, scale)), sigma, iterations);
