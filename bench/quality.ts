@@ -1,6 +1,11 @@
-// Linkage quality of the recommended native schemas: FEBRL4, the three NCVR ocp_20 party pairs
-// (skipped without ../shared) and demo-scale synthetic taxpayers, light and heavy corruption.
-// Usage: npm run build && node dist/bench/quality.js [--only a,b] [--workers N] [--schema name=file] [--json out.json]
+// The automatic threshold and the overlap estimate against the truth (docs/QUALITY.md).
+//   --suite quality (default): FEBRL4 (native and clkhash blake schemas), the three NCVR ocp_20
+//     party pairs (both skipped without ../shared) and a synthetic grid of sizes, overlaps and
+//     corruption: auto F1 against the best fixed threshold, the estimate against the truth.
+//   --suite coverage: --runs N (default 20) seeded synthetic runs of varied size, overlap and
+//     corruption: the estimate's error and whether its 95% interval covers the truth.
+// Usage: npm run build && node dist/bench/quality.js [--suite quality|coverage] [--only a,b] [--runs N]
+//   [--workers N] [--work-dir DIR] [--schema name=file] [--json out.json]
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -8,9 +13,10 @@ import { join } from 'node:path';
 import { encodeFile } from '../src/encode-file.js';
 import { readTruth } from '../src/evaluate/read.js';
 import { readEncodedFile, type EncodedFile } from '../src/io/encoded-file.js';
-import { candidatesAtOrAbove, mutualBestScores } from '../src/match/auto-best-scores.js';
-import { autoThreshold, chooseThreshold, pooledBestScores, type AutoMethod } from '../src/match/auto-threshold.js';
-import { findCandidates } from '../src/match/candidates.js';
+import { chooseBlocking } from '../src/blocking/blocked-candidates.js';
+import { chooseThreshold, type ThresholdChoice } from '../src/match/auto-threshold.js';
+import { autoWithLsh } from '../src/match/auto-lsh.js';
+import type { Candidates } from '../src/match/tile.js';
 import type { FilterSet } from '../src/match/shared-filters.js';
 import { readSecret, writeNewSecret } from '../src/secret.js';
 import { greedySolve, type Matching } from '../src/solve/greedy.js';
@@ -31,11 +37,9 @@ const only = option('--only')?.split(',');
 const workDir = option('--work-dir') ?? join(tmpdir(), 'blindlink-quality');
 const jsonOut = option('--json');
 const schemaOverride = new Map(options('--schema').map((s) => s.split('=') as [string, string]));
+const suite = option('--suite') ?? 'quality';
+const runs = Number(option('--runs') ?? 20);
 const shared = packagePath('../shared/data');
-// The sweep starts this far below the auto threshold's floor (never below 0.3; small inputs only). Greedy matching at
-// the sweep's start contains the matching at every higher threshold, since greedy takes pairs in
-// descending score order, so one matching gives exact figures for every threshold.
-const SWEEP_BELOW_FLOOR = 0.05;
 
 interface Side {
   csv: string;
@@ -65,12 +69,21 @@ function schemaFor(name: string, fallback: string): string {
   return schemaOverride.get(name) ?? packagePath(`docs/examples/${fallback}`);
 }
 
-async function synthetic(name: string, scale: number): Promise<Dataset> {
-  const dir = join(workDir, `synth-${scale}`);
+interface SynthSpec {
+  registry: number;
+  requests: number;
+  overlap: number;
+  /** Multiplier on the default corruption rates: 0.5 light, 2 heavy. */
+  corruption: number;
+  seed: number;
+}
+
+async function synthetic(name: string, spec: SynthSpec): Promise<Dataset> {
+  const dir = join(workDir, `synth-${spec.registry}-${spec.requests}-${spec.overlap}-${spec.corruption}-${spec.seed}`);
   if (!existsSync(join(dir, 'truth.csv'))) {
     mkdirSync(dir, { recursive: true });
-    // The demo's settings (seed 1, 3.7% overlap, 10% namesakes, 10% relatives) with scaled corruption.
-    await synthesize({ registry: 200_000, requests: 20_000, overlap: 0.037, seed: 1, outDir: dir, rates: scaleRates(DEFAULT_CORRUPTION, scale), namesakeRate: 0.1, relativeRate: 0.1 });
+    // The demo's namesakes and relatives (10% each) make the chance scores realistic.
+    await synthesize({ registry: spec.registry, requests: spec.requests, overlap: spec.overlap, seed: spec.seed, outDir: dir, rates: scaleRates(DEFAULT_CORRUPTION, spec.corruption), namesakeRate: 0.1, relativeRate: 0.1 });
   }
   return {
     name,
@@ -89,11 +102,37 @@ async function synthetic(name: string, scale: number): Promise<Dataset> {
   };
 }
 
+/** The quality grid: sizes from 10k, overlaps from 1% to 95%, light and heavy corruption. */
+const GRID: Array<[string, SynthSpec]> = [
+  ['synth-10k-1k-o0.5-light', { registry: 10_000, requests: 1_000, overlap: 0.5, corruption: 0.5, seed: 11 }],
+  ['synth-10k-10k-o0.95-heavy', { registry: 10_000, requests: 10_000, overlap: 0.95, corruption: 2, seed: 12 }],
+  ['synth-100k-10k-o0.01-light', { registry: 100_000, requests: 10_000, overlap: 0.01, corruption: 0.5, seed: 13 }],
+  ['synth-100k-10k-o0.01-heavy', { registry: 100_000, requests: 10_000, overlap: 0.01, corruption: 2, seed: 14 }],
+  ['synth-200k-20k-o0.037-light', { registry: 200_000, requests: 20_000, overlap: 0.037, corruption: 0.5, seed: 1 }],
+  ['synth-200k-20k-o0.037-heavy', { registry: 200_000, requests: 20_000, overlap: 0.037, corruption: 2, seed: 1 }],
+  ['synth-100k-50k-o0.5-heavy', { registry: 100_000, requests: 50_000, overlap: 0.5, corruption: 2, seed: 15 }],
+  ['synth-1m-50k-o0.2-light', { registry: 1_000_000, requests: 50_000, overlap: 0.2, corruption: 0.5, seed: 16 }],
+  ['synth-1m-100k-o0.037-heavy', { registry: 1_000_000, requests: 100_000, overlap: 0.037, corruption: 2, seed: 17 }],
+];
+
+/** The coverage runs: sizes, overlaps and corruption drawn from a seeded sequence, run r from seed 100 + r. */
+function coverageSpecs(count: number): Array<[string, SynthSpec]> {
+  const sizes: Array<[number, number]> = [[20_000, 2_000], [50_000, 10_000], [100_000, 10_000], [200_000, 20_000], [300_000, 50_000]];
+  const overlaps = [0.01, 0.037, 0.1, 0.3, 0.6, 0.95];
+  const corruptions = [0.5, 1, 2];
+  return Array.from({ length: count }, (_, r) => {
+    const [registry, requests] = sizes[r % sizes.length];
+    const overlap = overlaps[(r * 7 + 3) % overlaps.length];
+    const corruption = corruptions[(r * 5 + 1) % corruptions.length];
+    return [`run-${r}`, { registry, requests, overlap, corruption, seed: 100 + r }];
+  });
+}
+
 async function datasets(): Promise<Dataset[]> {
   const list: Dataset[] = [];
   const want = (name: string): boolean => only === undefined || only.some((o) => name.startsWith(o));
   const febrl = join(shared, 'febrl4');
-  if (want('febrl4') && existsSync(febrl)) {
+  if ((want('febrl4') || want('febrl4-blake')) && existsSync(febrl)) {
     list.push({
       name: 'febrl4',
       schema: schemaFor('febrl', 'febrl-schema.json'),
@@ -110,8 +149,11 @@ async function datasets(): Promise<Dataset[]> {
       list.push({ name, schema: schemaFor('ncvr', 'ncvr-schema.json'), a: party(x), b: party(y), truth: truthByIds((id) => String(Number(id))) });
     }
   }
-  if (want('synth-light')) list.push(await synthetic('synth-light', 0.5));
-  if (want('synth-heavy')) list.push(await synthetic('synth-heavy', 2));
+  const blake = packagePath('../shared/vectors/clkhash/schema-blake.json');
+  if (want('febrl4-blake') && existsSync(febrl) && existsSync(blake)) {
+    list.push({ ...list.find((d) => d.name === 'febrl4')!, name: 'febrl4-blake', schema: blake });
+  }
+  for (const [name, spec] of GRID) if (want(name)) list.push(await synthetic(name, spec));
   return list;
 }
 
@@ -150,83 +192,72 @@ function qualityAt(matching: Matching, truth: Int32Array, links: number, t: numb
 
 const set = (f: EncodedFile): FilterSet => ({ filterBits: f.filterBits, count: f.count, clks: f.clks });
 
+function countAtOrAbove(c: Candidates, t: number): number {
+  let n = 0;
+  for (let k = 0; k < c.length; k++) if (c.score[k] >= t - 1e-12) n++;
+  return n;
+}
+
 async function evaluate(dataset: Dataset, secret: Uint8Array) {
-  const started = performance.now();
   const [a, b] = [await encoded(dataset.a, dataset.schema, secret), await encoded(dataset.b, dataset.schema, secret)];
   const truth = await dataset.truth(a, b);
   const links = truth.reduce((n, row) => n + (row >= 0 ? 1 : 0), 0);
-  const auto = await chooseThreshold(set(a), set(b), { workers });
-  // Below the floor candidates grow fast (demo scale: over 60 million at floor - 0.05), so large
-  // inputs are swept from the floor itself.
-  const below = a.count * b.count <= 50_000_000 ? SWEEP_BELOW_FLOOR : 0;
-  const floor = Math.max(0.3, Math.round((auto.floor - below) * 100) / 100);
-  const candidates = await findCandidates(set(a), set(b), { threshold: floor, workers, maxCandidates: 60_000_000 });
+  const started = performance.now();
+  // As `match --threshold auto` does: all pairs up to its limit, LSH above.
+  let choice: ThresholdChoice;
+  let candidates: Candidates;
+  if (chooseBlocking(a.count, b.count) === 'none') ({ choice, candidates } = await chooseThreshold(set(a), set(b), { workers }));
+  else ({ choice, candidates } = await autoWithLsh(set(a), set(b), { workers }));
+  const seconds = (performance.now() - started) / 1000;
+  // Greedy at the floor contains the greedy matching at every higher threshold (it takes pairs in
+  // descending order), so one matching gives exact figures for every threshold from the floor.
   const matching = greedySolve(candidates, a.count, b.count);
   let best: Point | undefined;
-  const sweep: Array<Point & { candidatesPerLink: number }> = [];
-  for (let step = Math.round(floor * 100); step <= 100; step++) {
-    const point = qualityAt(matching, truth, links, step / 100);
-    sweep.push({ ...point, candidatesPerLink: candidatesAtOrAbove(auto.best, step / 100) / links });
-    if (best === undefined || point.f1 >= best.f1) best = point;
+  for (let step = Math.ceil(choice.floor * 200 - 1e-9); step <= 200; step++) {
+    const point = qualityAt(matching, truth, links, step / 200);
+    if (best === undefined || point.f1 > best.f1) best = point;
   }
   if (best === undefined) throw new Error('empty sweep');
-  const atAuto = qualityAt(matching, truth, links, auto.threshold);
-  const perLink = (t: number): number => candidatesAtOrAbove(auto.best, t) / links;
-  // Every method on every source of best scores, for the comparison in docs/QUALITY.md.
-  const sources: Record<string, Float64Array> = {
-    mutual: mutualBestScores(auto.best),
-    'best+second': pooledBestScores(auto.best),
-    best: pooledBestScores(auto.best, false),
-  };
-  const alternatives = Object.entries(sources).flatMap(([source, scores]) =>
-    methods.map((method) => {
-      const choice = autoThreshold(scores, { floor: auto.floor, method });
-      return { source, method: choice.method, threshold: choice.threshold, f1: qualityAt(matching, truth, links, choice.threshold).f1 };
-    }),
-  );
+  const atAuto = qualityAt(matching, truth, links, choice.threshold);
+  const e = choice.estimate;
   return {
     name: dataset.name,
     records: [a.count, b.count],
     links,
-    best: { ...best, candidatesPerLink: perLink(best.threshold) },
-    auto: { floor: auto.floor, method: auto.method, reason: auto.reason, ...atAuto, candidatesPerLink: perLink(auto.threshold) },
+    floor: choice.floor,
+    best: { ...best, candidatesPerLink: countAtOrAbove(candidates, best.threshold) / links },
+    auto: { ...atAuto, expected: choice.expected, candidatesPerLink: countAtOrAbove(candidates, choice.threshold) / links },
     f1Gap: best.f1 - atAuto.f1,
-    alternatives,
-    sweep,
-    seconds: (performance.now() - started) / 1000,
+    estimate: { ...e, error: (e.estimate - links) / links, covers: e.low <= links && links <= e.high },
+    candidatesAtFloor: candidates.length,
+    seconds,
     loadAtEnd: loadavg()[0],
   };
 }
 
-const methods: AutoMethod[] = ['valley', 'otsu', 'minimum-error', 'mixture'];
 const f = (x: number, d = 4): string => x.toFixed(d);
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+const n = (x: number): string => x.toLocaleString('en-US');
 mkdirSync(workDir, { recursive: true });
 const secretPath = join(workDir, 'secret.key');
 if (!existsSync(secretPath)) await writeNewSecret(secretPath);
 const secret = await readSecret(secretPath);
-console.log(`# bench/quality: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${workers} workers, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`# bench/quality --suite ${suite}: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${workers} workers, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const list = suite === 'coverage' ? await Promise.all(coverageSpecs(runs).map(([name, spec]) => synthetic(`${name} (${spec.registry / 1000}k x ${spec.requests / 1000}k, overlap ${spec.overlap}, corruption x${spec.corruption})`, spec))) : await datasets();
 const results: Array<Awaited<ReturnType<typeof evaluate>>> = [];
-for (const dataset of await datasets()) {
+for (const dataset of list) {
   const r = await evaluate(dataset, secret);
   results.push(r);
-  if (process.argv.includes('--sweep')) {
-    for (const p of r.sweep) console.error(`  ${r.name} t ${f(p.threshold, 2)} P ${f(p.precision)} R ${f(p.recall)} F1 ${f(p.f1)} FP ${p.fp} FN ${p.fn} cand/link ${f(p.candidatesPerLink, 2)}`);
-  }
-  console.error(`${r.name}: best F1 ${f(r.best.f1)} at ${r.best.threshold}, auto ${r.auto.threshold} (${r.auto.method}, floor ${r.auto.floor}) F1 ${f(r.auto.f1)}, ${f(r.seconds, 1)} s`);
+  console.error(`${r.name}: best F1 ${f(r.best.f1)} at ${r.best.threshold}, auto ${r.auto.threshold} F1 ${f(r.auto.f1)} (gap ${f(r.f1Gap)}), estimate ${n(r.estimate.estimate)} [${n(r.estimate.low)}, ${n(r.estimate.high)}] vs ${n(r.links)} (${pct(r.estimate.error)}), ${f(r.seconds, 1)} s`);
 }
-console.log('\n| dataset | records A x B | true links | best t | precision | recall | F1 | cand./link at best t | auto t | auto precision | auto recall | auto F1 | F1 gap | cand./link at auto t |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('\n| dataset | records A x B | true links | best t | best F1 | auto t | auto P | auto R | auto F1 | F1 gap | expected F1 | cand./link at auto t | estimate [95% interval] | error | covers | auto s |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
   console.log(
-    `| ${r.name} | ${r.records[0].toLocaleString('en-US')} x ${r.records[1].toLocaleString('en-US')} | ${r.links.toLocaleString('en-US')} | ${f(r.best.threshold, 2)} | ${f(r.best.precision)} | ${f(r.best.recall)} | ${f(r.best.f1)} | ${f(r.best.candidatesPerLink, 2)} | ` +
-      `${f(r.auto.threshold, 2)}${r.auto.method === 'valley' ? '' : ` (${r.auto.method})`} | ${f(r.auto.precision)} | ${f(r.auto.recall)} | ${f(r.auto.f1)} | ${f(r.f1Gap)} | ${f(r.auto.candidatesPerLink, 2)} |`,
+    `| ${r.name} | ${n(r.records[0])} x ${n(r.records[1])} | ${n(r.links)} | ${f(r.best.threshold, 3)} | ${f(r.best.f1)} | ${f(r.auto.threshold, 3)} | ${f(r.auto.precision)} | ${f(r.auto.recall)} | ${f(r.auto.f1)} | ${f(r.f1Gap)} | ${f(r.auto.expected.f1)} | ` +
+      `${f(r.auto.candidatesPerLink, 2)} | ${n(r.estimate.estimate)} [${n(r.estimate.low)}, ${n(r.estimate.high)}] | ${pct(r.estimate.error)} | ${r.estimate.covers ? 'yes' : 'no'} | ${f(r.seconds, 1)} |`,
   );
 }
-console.log('\nAlternatives (threshold / F1 gap to the best threshold):\n');
-console.log(`| source, method | ${results.map((r) => r.name).join(' | ')} |`);
-console.log(`| --- |${results.map(() => ' --- |').join('')}`);
-results[0]?.alternatives.forEach((_, i) => {
-  const label = `${results[0].alternatives[i].source}, ${methods[i % methods.length]}`;
-  console.log(`| ${label} | ${results.map((r) => `${f(r.alternatives[i].threshold, 2)}${r.alternatives[i].method === 'fallback' ? '*' : r.alternatives[i].method === 'floor' ? '^' : ''} / ${f(r.best.f1 - r.alternatives[i].f1)}`).join(' | ')} |`);
-});
+const errors = results.map((r) => Math.abs(r.estimate.error)).sort((x, y) => x - y);
+console.log(`\n${results.filter((r) => r.estimate.covers).length}/${results.length} intervals cover the truth; median |error| ${pct(errors[Math.floor(errors.length / 2)] ?? 0)}, largest ${pct(errors[errors.length - 1] ?? 0)}; largest F1 gap ${f(Math.max(...results.map((r) => r.f1Gap)))}`);
 if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify(results, null, 2)}\n`);

@@ -8,7 +8,10 @@ export { encodeFile, type EncodeOptions, type EncodeSummary } from './encode-fil
 export { readSecret, writeNewSecret } from './secret.js';
 export { readEncodedChunks, readEncodedFile, writeEncodedFile, writeEncodedStream, type EncodedChunk, type EncodedFile, type EncodingMetadata } from './io/encoded-file.js';
 export { findCandidates, findSelfCandidates, type Candidates } from './match/candidates.js';
-export { chooseThreshold } from './match/auto-threshold.js';
+export { autoFromCandidates, chooseThreshold, type ThresholdChoice } from './match/auto-threshold.js';
+export { autoWithLsh } from './match/auto-lsh.js';
+export { fitScoreModel, type ScoreModel } from './match/score-model.js';
+export { estimateOverlap, type OverlapEstimate } from './match/overlap-estimate.js';
 export { matchFiles, type MatchOptions } from './match/match-files.js';
 export { matchDistributed, type DistributedOptions } from './distributed/coordinator.js';
 export { runWorker, type WorkerOptions } from './distributed/worker.js';

@@ -43,6 +43,7 @@ beforeAll(async () => {
   await writeSet('b-other-secret.arrow', b.clks, 1024, null, { keyCheck: 'ee'.repeat(16) });
   await writeSet('b-other-schema.arrow', b.clks, 1024, null, { schemaFingerprint: 'ff'.repeat(32) });
   await writeSet('b-2048.arrow', randomFilters(20, 2048, 0.5, random).clks, 2048, null);
+  await writeSet('a-unrelated.arrow', randomFilters(200, 1024, 0.5, random).clks, 1024, null);
   const blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
   await writeSet('a-keys.arrow', a, 1024, null, { blocking });
   await writeSet('b-keys.arrow', b.clks, 1024, null, { blocking });
@@ -91,13 +92,55 @@ describe('blindlink match: reveal modes', () => {
   it('--threshold auto chooses and reports a threshold that separates the planted pairs', () => {
     const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', 'auto', '--json']);
     expect(run.status, run.stderr).toBe(0);
-    const report = json(run.stdout) as { threshold: number; count: number; thresholdChoice: { method: string; reason: string } };
-    expect(report.threshold).toBeGreaterThan(0);
+    const report = json(run.stdout) as {
+      threshold: number;
+      count: number;
+      thresholdChoice: { method: string; reason: string; floor: number; expected: { precision: number; recall: number; f1: number } };
+      estimate: { estimate: number; low: number; high: number; level: number };
+    };
+    expect(report.threshold).toBeGreaterThanOrEqual(report.thresholdChoice.floor);
     expect(report.threshold).toBeLessThanOrEqual(1);
-    expect(report.thresholdChoice.reason.length).toBeGreaterThan(0);
+    expect(report.thresholdChoice.method).toBe('score-model');
+    expect(report.thresholdChoice.reason).toMatch(/highest expected F1/);
+    expect(report.thresholdChoice.expected.f1).toBeGreaterThan(0.95);
     expect(report.count).toBe(150);
+    expect(report.estimate.low).toBeLessThanOrEqual(150);
+    expect(report.estimate.high).toBeGreaterThanOrEqual(150);
+    expect(report.estimate.level).toBe(0.95);
     const human = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', 'auto']);
-    expect(human.stdout).toMatch(/threshold: [\d.]+ \(chosen automatically, /);
+    expect(human.stdout).toMatch(/threshold: [\d.]+ \(chosen automatically, score-model: /);
+    expect(human.stdout).toMatch(/expected at this threshold: precision [\d.]+, recall [\d.]+, F1 [\d.]+/);
+    expect(human.stdout).toMatch(/estimated overlap: \d+ true pairs \(95% interval \d+ to \d+/);
+  });
+
+  it('--reveal estimate releases the estimate and its interval instead of the matched count', () => {
+    const run = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', 'auto', '--reveal', 'estimate', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const report = json(run.stdout) as { reveal: string; count: number; estimate: { estimate: number; low: number; high: number } };
+    expect(report.reveal).toBe('estimate');
+    expect(report.count).toBe(report.estimate.estimate);
+    expect(Math.abs(report.count - 150)).toBeLessThanOrEqual(15);
+    const human = runMatchCli([path('a.arrow'), path('b.arrow'), '--threshold', '0.8', '--reveal', 'estimate']);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).not.toMatch(/matched pairs/);
+    expect(human.stdout).toMatch(/estimated overlap: /);
+    // Three or more files: there is no one pair of files to model.
+    const many = runMatchCli([path('a.arrow'), path('b.arrow'), path('a-noids.arrow'), '--threshold', '0.8', '--reveal', 'estimate']);
+    expect(many.status).toBe(2);
+    expect(many.stderr).toMatch(/--reveal estimate applies to two files/);
+  });
+
+  it('--threshold auto refuses, with the reason, when no threshold can be chosen', () => {
+    // A file against itself: every record's partner scores 1 and nothing else comes near.
+    const self = runMatchCli([path('b.arrow'), path('b-noids.arrow'), '--threshold', 'auto']);
+    expect(self.status).toBe(1);
+    expect(self.stderr.trim().split('\n').filter((line) => /cannot choose/.test(line))).toHaveLength(1);
+    expect(self.stderr).toMatch(/--threshold auto cannot choose: /);
+    expect(self.stdout).toBe('');
+    // Unrelated filters: nothing above chance.
+    const unrelated = runMatchCli([path('a-unrelated.arrow'), path('b.arrow'), '--threshold', 'auto']);
+    expect(unrelated.status).toBe(1);
+    expect(unrelated.stderr).toMatch(/cannot choose: (no candidate pairs score above what chance explains|only \d+ candidate pairs)/);
   });
 
   it('--blocking lsh finds the same matching as all pairs and reports the reduction', () => {

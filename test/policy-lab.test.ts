@@ -106,8 +106,12 @@ describe('blindlink policy-lab', () => {
     for (const name of ['plaintext-addresses', 'match-flags', 'matched-pairs']) expect(byName.get(name)!.count).toBe(count.count);
     expect(byName.get('match-flags')!.recordsDisclosed).toBe(1500);
     expect(count.recordsDisclosed).toBe(0);
-    // The estimate is not in this build: refused, not invented.
-    expect(byName.get('overlap-estimate')).toMatchObject({ available: false, count: null, countError: null, note: 'estimate not available in this build' });
+    // The score model's estimate, with an interval around it, from the same encodings.
+    const estimate = byName.get('overlap-estimate')! as unknown as { available: boolean; count: number | null; countError: number | null; interval?: { low: number; high: number } };
+    expect(estimate.available).toBe(true);
+    expect(estimate.countError).toBe(estimate.count! - report.trueOverlap);
+    expect(estimate.interval!.low).toBeLessThanOrEqual(estimate.count!);
+    expect(estimate.interval!.high).toBeGreaterThanOrEqual(estimate.count!);
     // Exact tokens miss corrupted copies, so PSI undercounts; the fuzzy count is closer.
     const psi = byName.get('psi-cardinality')!;
     expect(psi.countError!).toBeLessThan(0);

@@ -32,6 +32,9 @@ export interface LshPlan {
   poolDistanceLimit: number;
   /** Expected chance collisions of one probe per table: indexed count × the chance that a sampled pair agrees on K pool bits. */
   predictedCollisionsPerProbe: number;
+  /** Median popcounts of the two sides summed, and the pool's variability: the per-bit agreement model at any score (agreementAt). */
+  popcountSum: number;
+  variability: number;
 }
 
 export interface LshPlanOptions {
@@ -125,6 +128,27 @@ export class PlanSampler {
 /** The planner's sample of a side held whole. */
 export function planSample(set: FilterSet | PlanSample): PlanSample {
   return 'stats' in set ? set : new PlanSampler(set.filterBits, set.count).add(set, 0).sample();
+}
+
+// Plans made for several thresholds from one sample (the automatic threshold's search) share these.
+const statisticsMemo = new WeakMap<FilterSet, BitStatistics>();
+const agreementMemo = new WeakMap<FilterSet, WeakMap<FilterSet, Map<string, Float64Array>>>();
+
+function memoStatistics(set: FilterSet): BitStatistics {
+  let stats = statisticsMemo.get(set);
+  if (stats === undefined) statisticsMemo.set(set, (stats = bitStatistics(set)));
+  return stats;
+}
+
+function memoAgreement(a: FilterSet, b: FilterSet, poolBits: Int32Array): Float64Array {
+  let byB = agreementMemo.get(a);
+  if (byB === undefined) agreementMemo.set(a, (byB = new WeakMap()));
+  let byPool = byB.get(b);
+  if (byPool === undefined) byB.set(b, (byPool = new Map()));
+  const key = poolBits.join(',');
+  let agreement = byPool.get(key);
+  if (agreement === undefined) byPool.set(key, (agreement = poolAgreement(a, b, poolBits)));
+  return agreement;
 }
 
 /** Bit frequencies and median popcount over an evenly strided sample of rows (deterministic). */
@@ -225,8 +249,8 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
   const sampleA = planSample(wholeA);
   const sampleB = planSample(wholeB);
   const l = sampleA.filterBits;
-  const statsA = bitStatistics(sampleA.stats);
-  const statsB = bitStatistics(sampleB.stats);
+  const statsA = memoStatistics(sampleA.stats);
+  const statsB = memoStatistics(sampleB.stats);
   // Whole 32-bit pool words; a filter shorter than 32 bits cannot be blocked this way.
   const poolSize = Math.min(32 * POOL_WORDS, l - (l % 32));
   if (poolSize < 32) throw new UserError(`LSH blocking needs filters of at least 32 bits, these have ${l}: use --blocking none`);
@@ -254,13 +278,13 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
   // Differing bits of a true pair fall where bits vary, so the pool (chosen to vary) sees more of
   // them than the filter average: scale by the pool's share of random-pair disagreement.
   const variability = allDisagree > 0 ? poolDisagree / poolSize / (allDisagree / l) : 1;
-  const distance = ((statsA.medianPopcount + statsB.medianPopcount) * (1 - options.threshold)) / l;
-  const alpha = Math.min(1, Math.max(0.05, 1 - distance * variability));
+  const popcountSum = statsA.medianPopcount + statsB.medianPopcount;
+  const alpha = agreement01(popcountSum, variability, l, options.threshold);
   const rho = Math.exp(poolLogAgree / poolSize);
 
   // Real encodings share bits beyond chance (common names, one state's ZIPs), so ρ^K understates
   // collisions (by about 4x on synth data at K = 23): measure them on sampled pairs instead.
-  const agreement = poolAgreement(sampleA.pairs, sampleB.pairs, poolBits);
+  const agreement = memoAgreement(sampleA.pairs, sampleB.pairs, poolBits);
   const chance = (k: number): number => {
     let sum = 0;
     for (let agree = k; agree <= poolSize; agree++) if (agreement[agree] > 0) sum += agreement[agree] * hypergeometric(agree, poolSize, k);
@@ -287,10 +311,10 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
       masks[t * poolWords + (k >>> 5)] |= 1 << (k & 31);
     }
   }
-  const poolDistanceMean = poolSize * (1 - alpha);
-  const poolDistanceLimit = Math.ceil(poolDistanceMean + POOL_DISTANCE_SIGMAS * Math.sqrt(poolDistanceMean * alpha) + 2);
   return {
-    poolDistanceLimit,
+    poolDistanceLimit: distanceLimit(poolSize, alpha),
+    popcountSum,
+    variability,
     filterBits: l,
     poolBits,
     poolWords,
@@ -303,6 +327,37 @@ export function planLsh(wholeA: FilterSet | PlanSample, wholeB: FilterSet | Plan
     predictedCompleteness: 1 - (1 - hit(best.k)) ** best.tables,
     predictedCollisionsPerProbe: options.indexedCount * chance(best.k),
   };
+}
+
+/** Per-bit agreement on the pool of a pair scoring `score`, with median popcounts: its Hamming distance is (pa + pb)(1 − score). */
+function agreement01(popcountSum: number, variability: number, filterBits: number, score: number): number {
+  return Math.min(1, Math.max(0.05, 1 - ((popcountSum * (1 - score)) / filterBits) * variability));
+}
+
+function distanceLimit(poolSize: number, alpha: number): number {
+  const mean = poolSize * (1 - alpha);
+  return Math.ceil(mean + POOL_DISTANCE_SIGMAS * Math.sqrt(mean * alpha) + 2);
+}
+
+/** The plan's per-bit agreement model at another score than the one it was made for. */
+export function agreementAt(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits'>, score: number): number {
+  return agreement01(plan.popcountSum, plan.variability, plan.filterBits, score);
+}
+
+/**
+ * Chance that the plan's tables find a pair of this score (median popcounts): 1 − (1 − h)^L, h
+ * the chance that one table's K pool bits all agree. The automatic threshold weights what blocking
+ * found by its inverse (match/auto-lsh.ts).
+ */
+export function foundProbability(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits' | 'poolBits' | 'bitsPerTable' | 'tables'>, score: number): number {
+  const pool = plan.poolBits.length;
+  const hit = hypergeometric(agreementAt(plan, score) * pool, pool, plan.bitsPerTable);
+  return 1 - (1 - hit) ** plan.tables;
+}
+
+/** The pool-distance bound that keeps pairs of `score` (the plan keeps those of its own threshold). */
+export function poolDistanceLimitFor(plan: Pick<LshPlan, 'popcountSum' | 'variability' | 'filterBits' | 'poolBits'>, score: number): number {
+  return distanceLimit(plan.poolBits.length, agreementAt(plan, score));
 }
 
 /** Pair completeness wanted for pairs exactly at the threshold, unless asked otherwise. */

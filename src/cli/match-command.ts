@@ -10,7 +10,7 @@ import { parseByteSize } from '../match/memory-budget.js';
 import { MAX_PARTIES, matchParties } from '../match/multi-party.js';
 import { formatMultiPartyReport, GROUPS_NO_NOISE, type GroupRevealMode } from '../reveal/group-release.js';
 import { MIN_EPSILON } from '../reveal/noise.js';
-import { formatReport, REVEAL_MODES, type RevealMode } from '../reveal/release.js';
+import { formatReport, MATCH_REVEAL_MODES, type RevealMode } from '../reveal/release.js';
 import { checkRevealFlags, printReport, stderrReporters } from './reveal-flags.js';
 import { action, numberIn, positiveInteger, warn } from './run.js';
 
@@ -36,7 +36,7 @@ export function matchCommand(): Command {
     .description('compare two encoded files (or link three or more) and release the number of matched records (or what --reveal allows)')
     .argument('<files...>', `encoded files, one per custodian (.arrow, or clkhash {"clks": [...]} JSON): two for a 1:1 match, 3 to ${MAX_PARTIES} for multi-party linkage`)
     .requiredOption('--threshold <t>', 'Dice similarity at or above which a pair is a candidate, in (0, 1], or "auto" to choose one from the score distribution (no truth needed) and report it')
-    .addOption(new Option('--reveal <mode>', 'what to release').choices([...REVEAL_MODES]).default('count'))
+    .addOption(new Option('--reveal <mode>', 'what to release').choices([...MATCH_REVEAL_MODES]).default('count'))
     .option('--epsilon <e>', `privacy budget for --reveal noisy-count (at least ${MIN_EPSILON}; smaller = noisier)`)
     .option('--out <file>', 'CSV of matched pairs, for --reveal pairs')
     .addOption(
@@ -64,6 +64,17 @@ Reveal modes:
   noisy-count  that count plus two-sided geometric noise; needs --epsilon
   histogram    each record's best score, binned: no identities, for choosing a threshold
   pairs        row indices (or ids, if both files carry them) and scores, written to --out
+  estimate     the score model's estimate of how many true pairs the files share, with a 95%
+               interval, instead of the matched count (two files; see --threshold auto)
+
+--threshold auto scores every candidate pair from a low floor (about 40 chance pairs per record
+of the smaller file), fits a model of the scores (true pairs against chance pairs, each record
+with at most one partner: docs/QUALITY.md) and takes the threshold of highest expected F1. The
+report states the method, the expected precision, recall and F1, and the overlap estimate with
+its interval (the expected figures imply it, so it is released too). It refuses, with the reason,
+when the scores cannot support a choice: too few pairs, all at one score, no chance pairs (a file
+against a copy of itself) or nothing above chance. Above 2e9 pairs it blocks with LSH, planned
+for the lowest threshold 400 tables serve, and weights each pair by the chance the tables found it.
 
 Both files must carry the same schema fingerprint, key check value and filter length.
 clkhash JSON files carry none of these, so the check is skipped with a warning.
@@ -174,6 +185,7 @@ Example:
 
 /** `match A B C ...`: linkage across three or more files. */
 async function matchMany(files: string[], flags: MatchFlags): Promise<void> {
+  if (flags.reveal === 'estimate') throw new UserError('--reveal estimate applies to two files: the score model and its estimate are of one pair of files', 2);
   if (flags.memoryBudget !== undefined) throw new UserError('--memory-budget applies to two files; three or more are read whole', 2);
   if (flags.engine !== undefined) throw new UserError('--engine matches two files; three or more run locally', 2);
   const threshold = flags.threshold === 'auto' ? 'auto' : numberIn('--threshold', flags.threshold, (t) => t > 0 && t <= 1, 'a number in (0, 1] or "auto"');

@@ -68,6 +68,7 @@ async function writeShards(path: string, name: 'a' | 'b', run: string, options: 
 export async function matchDistributed(options: MatchOptions, distributed: DistributedOptions): Promise<MatchReport> {
   const { engine, store } = distributed;
   if (options.threshold === 'auto') throw new UserError('--threshold auto reads both files whole on one machine: give a threshold with --engine');
+  if (options.reveal === 'estimate') throw new UserError('--reveal estimate reads both files whole on one machine: match without --engine');
   if (options.blocking === 'signature') throw new UserError('--engine searches with --blocking none, lsh or auto; the signature join runs locally only');
   const threshold = options.threshold;
   const [peekA, peekB] = await Promise.all([peekEncodedFile(options.a), peekEncodedFile(options.b)]);

@@ -117,8 +117,9 @@ export async function chunkLayout(options: MatchOptions): Promise<ChunkLayout | 
   const inputs = { filterBits: a.filterBits, smallCount: small.count, largeCount: Math.max(a.count, b.count), smallHasIds: small.hasIds, method, workers: options.workers };
   const chunkRecords = options.chunkRecords ?? chunkRecordsFor(inputs, budget, '--memory-budget');
   if (chunkRecords >= inputs.largeCount) return null;
-  if (options.threshold === 'auto') {
-    throw new UserError(`--threshold auto reads both files whole, and they do not fit the memory budget (${options.memoryBudget === undefined ? 'default, half of this machine' : '--memory-budget'}): give a threshold, or a larger --memory-budget`);
+  if (options.threshold === 'auto' || options.reveal === 'estimate') {
+    const what = options.threshold === 'auto' ? '--threshold auto' : '--reveal estimate';
+    throw new UserError(`${what} reads both files whole, and they do not fit the memory budget (${options.memoryBudget === undefined ? 'default, half of this machine' : '--memory-budget'}): ${options.threshold === 'auto' ? 'give a threshold, or' : 'give'} a larger --memory-budget`);
   }
   return { method, large, chunkRecords: Math.max(1, Math.floor(chunkRecords)), largeCount: inputs.largeCount, budget };
 }

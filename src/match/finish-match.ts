@@ -2,7 +2,7 @@
 // a job engine): the greedy 1:1 matching, once, over all candidates, then the release.
 import type { EncodedFile } from '../io/encoded-file.js';
 import { writePairsCsv } from '../reveal/pairs-csv.js';
-import { release, type BlockingSummary, type MatchReport } from '../reveal/release.js';
+import { release, type BlockingSummary, type MatchReport, type OverlapEstimateSummary, type ThresholdChoiceSummary } from '../reveal/release.js';
 import { greedySolve } from '../solve/greedy.js';
 import type { MatchOptions } from './match-files.js';
 import type { Candidates } from './tile.js';
@@ -16,7 +16,8 @@ export async function finishMatch(
   threshold: number,
   candidates: Candidates,
   blocking: BlockingSummary,
-  thresholdChoice?: { method: string; reason: string },
+  thresholdChoice?: ThresholdChoiceSummary,
+  estimate?: OverlapEstimateSummary,
 ): Promise<MatchReport> {
   const { a, b } = inputs;
   const matching = greedySolve(candidates, a.count, b.count);
@@ -25,6 +26,7 @@ export async function finishMatch(
     reveal: options.reveal,
     threshold,
     thresholdChoice,
+    estimate,
     epsilon: options.epsilon,
     inputs: {
       a: { path: a.path, records: a.count, format: a.format },

@@ -4,12 +4,13 @@ import { UserError } from '../errors.js';
 import { readEncodedFile, type EncodedFile } from '../io/encoded-file.js';
 import { MAX_FILTER_BITS } from '../similarity/dice-kernel.js';
 import { assertWritable } from '../io/atomic-file.js';
-import { writePairsCsv } from '../reveal/pairs-csv.js';
-import { release, type MatchReport, type RevealMode } from '../reveal/release.js';
-import { greedySolve } from '../solve/greedy.js';
+import type { BlockingSummary, MatchReport, RevealMode, ThresholdChoiceSummary } from '../reveal/release.js';
 import { chooseBlocking } from '../blocking/blocked-candidates.js';
+import { foundProbability } from '../blocking/lsh-plan.js';
 import { filterSet, pairCandidates } from './pair-candidates.js';
-import { assertAutoThresholdFeasible, chooseThreshold } from './auto-threshold.js';
+import type { Candidates } from './tile.js';
+import { assertAutoThresholdFeasible, autoFromCandidates, candidatesAtOrAbove, chooseThreshold, estimateFloor, type ThresholdChoice } from './auto-threshold.js';
+import { autoWithLsh } from './auto-lsh.js';
 import { checkCompatible, signatureKeys } from './compatibility.js';
 import { chunkLayout, matchInChunks } from './chunked.js';
 import { finishMatch } from './finish-match.js';
@@ -58,20 +59,65 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   const keys = method === 'signature' ? signatureKeys(a, b) : null;
   for (const warning of checkCompatible(a, b)) options.warn(warning);
   if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
-  let threshold: number;
-  let thresholdChoice: { method: string; reason: string } | undefined;
-  if (options.threshold === 'auto') {
-    assertAutoThresholdFeasible(a.count, b.count);
-    options.progress?.('choosing a threshold from the score distribution');
-    const choice = await chooseThreshold(filterSet(a), filterSet(b), { workers: options.workers });
-    threshold = choice.threshold;
-    thresholdChoice = { method: choice.method, reason: choice.reason };
-  } else {
-    threshold = options.threshold;
-  }
   const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
-  const search = { threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
+  if (options.threshold === 'auto' || options.reveal === 'estimate') return matchWithModel(options, a, b, method, keys);
+  const search = { threshold: options.threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
   if (method === 'signature') options.progress?.('comparing pairs that share a block');
   const { candidates, blocking } = await pairCandidates(a, b, method, keys, search);
-  return finishMatch(options, { a, b }, threshold, candidates, blocking, thresholdChoice);
+  return finishMatch(options, { a, b }, options.threshold, candidates, blocking);
+}
+
+/** What the score model needs from the threshold choice for the report. */
+function choiceSummary(choice: ThresholdChoice): ThresholdChoiceSummary {
+  const { method, reason, floor, expected, candidatesAtFloor, candidatesAtThreshold } = choice;
+  return { method, reason, floor, expected, candidatesAtFloor, candidatesAtThreshold };
+}
+
+/**
+ * `--threshold auto` or `--reveal estimate`: candidates at a low floor, the score model, then the
+ * matching of the candidates at or above the threshold (chosen, or given) without a second scan.
+ */
+async function matchWithModel(
+  options: MatchOptions,
+  a: EncodedFile,
+  b: EncodedFile,
+  method: Exclude<BlockingChoice, 'auto'>,
+  keys: { keysA: Uint8Array; keysB: Uint8Array } | null,
+): Promise<MatchReport> {
+  const onProgress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
+  options.progress?.('scoring candidate pairs at a low floor for the score model');
+  let choice: ThresholdChoice;
+  let candidates: Candidates;
+  let blocking: BlockingSummary;
+  if (method === 'lsh') {
+    const found = await autoWithLsh(filterSet(a), filterSet(b), { workers: options.workers, maxCandidates: options.maxCandidates, onProgress, progress: options.progress });
+    choice = found.choice;
+    candidates = found.candidates;
+    const threshold = options.threshold === 'auto' ? choice.threshold : options.threshold;
+    const { bitsPerTable, tables } = found.plan;
+    blocking = {
+      method: 'lsh',
+      pairsTotal: found.candidates.pairsTotal,
+      pairsCompared: found.candidates.pairsCompared,
+      reductionRatio: found.candidates.reductionRatio,
+      lsh: { bitsPerTable, tables, predictedCompleteness: foundProbability(found.plan, threshold) },
+    };
+  } else if (method === 'signature') {
+    const floor = await estimateFloor(filterSet(a), filterSet(b), options.workers);
+    const found = await pairCandidates(a, b, 'signature', keys, { threshold: floor, workers: options.workers, maxCandidates: options.maxCandidates });
+    choice = autoFromCandidates(found.candidates, a.count, b.count, floor).choice;
+    candidates = found.candidates;
+    blocking = found.blocking;
+  } else {
+    assertAutoThresholdFeasible(a.count, b.count);
+    const found = await chooseThreshold(filterSet(a), filterSet(b), { workers: options.workers, maxCandidates: options.maxCandidates });
+    choice = found.choice;
+    candidates = found.candidates;
+    const scanned = found.candidates as Candidates & { pairsTotal: number; pairsScanned: number };
+    blocking = { method: 'none', pairsTotal: scanned.pairsTotal, pairsCompared: scanned.pairsScanned, reductionRatio: 1 - scanned.pairsScanned / Math.max(1, scanned.pairsTotal) };
+  }
+  const threshold = options.threshold === 'auto' ? choice.threshold : options.threshold;
+  if (threshold < choice.floor) throw new UserError(`--reveal estimate scores pairs from ${choice.floor} up; --threshold ${threshold} is below that: give a threshold of at least ${choice.floor}, or auto`);
+  const kept = candidatesAtOrAbove(candidates, threshold);
+  return finishMatch(options, { a, b }, threshold, kept, blocking, options.threshold === 'auto' ? choiceSummary(choice) : undefined, choice.estimate);
 }

@@ -25,7 +25,7 @@ export async function chooseModeThreshold(problems: Array<[FilterSet, FilterSet]
   // The scans have no blocking: bound their total, as the two-party command does.
   assertAutoThresholdFeasible(problems.reduce((n, [a, b]) => n + a.count * b.count, 0), 1);
   const choices = [];
-  for (const [a, b] of problems) choices.push(await chooseThreshold(a, b, { workers }));
+  for (const [a, b] of problems) choices.push((await chooseThreshold(a, b, { workers })).choice);
   if (choices.length === 1) return { threshold: choices[0].threshold, method: choices[0].method, reason: choices[0].reason };
   const sorted = choices.map((c, i) => ({ ...c, i })).sort((x, y) => x.threshold - y.threshold);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];

@@ -161,11 +161,11 @@ export function buildAlternatives(m: LabMeasurements, options: LabOptions): LabR
       interval: { low, high, level },
       seconds: m.linkage.encodeSeconds + m.estimate.seconds,
       bytes: m.linkage.bytes + 3 * RELEASE_NUMBER_BYTES,
-      // Wiring note: the estimate's differencing attack needs the estimator per query; until it is
-      // wired it is not simulated, rather than guessed.
+      // Simulating the differencing attack would refit the model for every query (a match each);
+      // it is left unsimulated rather than guessed.
       membershipAttack: null,
       available: true,
-      note: 'differencing attack not simulated for the estimate yet',
+      note: 'differencing attack not simulated: two estimates that differ by one person move by about that person\'s match probability, so treat it as the exact count (no noise)',
     });
   } else {
     alternatives.push({

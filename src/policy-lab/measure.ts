@@ -215,7 +215,7 @@ export async function measureAlternatives(options: LabOptions, say: (line: strin
     // the cryptography against the truth it can see, on every run.
     const plainIntersection = new Set(exactHits.filter((id) => id >= 0)).size;
     if (plainIntersection !== psi.count) throw new Error(`PSI counted ${psi.count} common tokens but the plaintext intersection has ${plainIntersection}`);
-    const estimate = await timed(() => overlapEstimate({ requestsPath: file('requests.arrow'), registryPath: file('registry.arrow'), threshold: options.threshold, workers: options.workers }));
+    const estimate = await timed(() => overlapEstimate({ requestsPath: file('requests.arrow'), registryPath: file('registry.arrow'), workers: options.workers }));
     const requestsArrowBytes = await size(file('requests.arrow'));
     const registryArrowBytes = await size(file('registry.arrow'));
     const requestListBytes = await size(synth.value.requestsPath);

@@ -1,15 +1,12 @@
-// The overlap estimate with its interval (issue 10) as a policy-lab alternative.
-//
-// NOT WIRED YET: the estimator is being built in another branch. Until it is wired here, this
-// returns a refusal, and the lab reports the alternative as unavailable rather than inventing a
-// figure. Wiring: call the estimator on the two encoded files and return its point estimate and
-// interval; the lab measures time, bytes and the differencing attack around it unchanged.
+// The overlap estimate with its interval as a policy-lab alternative: the linkage unit's
+// `match --threshold auto --reveal estimate` on the two encoded files (match/overlap-estimate.ts).
+import { UserError } from '../errors.js';
+import { matchFiles } from '../match/match-files.js';
 
 export interface OverlapEstimateInput {
   /** Encoded files (Arrow) of the requests and the registry, as the linkage unit holds them. */
   requestsPath: string;
   registryPath: string;
-  threshold: number;
   workers: number;
 }
 
@@ -23,10 +20,15 @@ export interface OverlapEstimate {
 
 export type OverlapEstimateResult = { available: true; value: OverlapEstimate } | { available: false; reason: string };
 
-export const ESTIMATE_NOT_AVAILABLE = 'estimate not available in this build';
-
-/** The overlap estimate, or a refusal while the estimator is not in this build. */
+/** The estimate, or the reason the score model refused (too few pairs, nothing above chance...). */
 export async function overlapEstimate(input: OverlapEstimateInput): Promise<OverlapEstimateResult> {
-  void input;
-  return { available: false, reason: ESTIMATE_NOT_AVAILABLE };
+  try {
+    const report = await matchFiles({ a: input.requestsPath, b: input.registryPath, threshold: 'auto', reveal: 'estimate', epsilon: null, workers: input.workers, warn: () => undefined });
+    const e = report.estimate;
+    if (e === undefined) throw new Error('estimate mode reported no estimate');
+    return { available: true, value: { estimate: e.estimate, low: e.low, high: e.high, level: e.level } };
+  } catch (error) {
+    if (error instanceof UserError) return { available: false, reason: error.message };
+    throw error;
+  }
 }

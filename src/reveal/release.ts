@@ -6,7 +6,9 @@ import { bestScoreHistogram, type ScoreHistogram } from './histogram.js';
 import { NOISE_MECHANISM, noisyCount } from './noise.js';
 
 export const REVEAL_MODES = ['count', 'noisy-count', 'histogram', 'pairs'] as const;
-export type RevealMode = (typeof REVEAL_MODES)[number];
+/** Two-file matching also offers the score model's overlap estimate (with its interval) in place of the count. */
+export const MATCH_REVEAL_MODES = [...REVEAL_MODES, 'estimate'] as const;
+export type RevealMode = (typeof MATCH_REVEAL_MODES)[number];
 
 export interface InputSummary {
   path: string;
@@ -30,15 +32,40 @@ export interface BlockingSummary {
   distributed?: { engine: string; tasks: number; retried: number; workers: number; taskSeconds: number };
 }
 
+/**
+ * How `--threshold auto` chose: the method and its reason, and for the score model the floor it
+ * fitted from and what it expects of the matching at the threshold.
+ */
+export interface ThresholdChoiceSummary {
+  method: string;
+  reason: string;
+  floor?: number;
+  expected?: { precision: number; recall: number; f1: number };
+  candidatesAtFloor?: number;
+  candidatesAtThreshold?: number;
+}
+
+/** The score model's overlap estimate (match/overlap-estimate.ts). */
+export interface OverlapEstimateSummary {
+  estimate: number;
+  low: number;
+  high: number;
+  level: number;
+  /** True pairs scoring below this were not looked at and are not in the estimate. */
+  floor: number;
+}
+
 /** The one object `match --json` prints. */
 export interface MatchReport {
   reveal: RevealMode;
   threshold: number;
   /** Present when the threshold was chosen by `--threshold auto`: how and why. */
-  thresholdChoice?: { method: string; reason: string };
+  thresholdChoice?: ThresholdChoiceSummary;
   blocking?: BlockingSummary;
-  /** The released count: noisy in noisy-count mode, exact otherwise. */
+  /** The released count: noisy in noisy-count mode, the rounded overlap estimate in estimate mode, the 1:1 matched count otherwise. */
   count: number;
+  /** The overlap estimate with its interval: in estimate mode, and whenever the threshold was chosen automatically (its expected recall and precision imply it). */
+  estimate?: OverlapEstimateSummary;
   /** null unless noise was added. */
   epsilon: number | null;
   mechanism: string | null;
@@ -51,7 +78,8 @@ export interface MatchReport {
 export interface ReleaseInput {
   reveal: RevealMode;
   threshold: number;
-  thresholdChoice?: { method: string; reason: string };
+  thresholdChoice?: ThresholdChoiceSummary;
+  estimate?: OverlapEstimateSummary;
   blocking?: BlockingSummary;
   epsilon: number | null;
   inputs: { a: InputSummary; b: InputSummary };
@@ -66,7 +94,11 @@ export function release(input: ReleaseInput): MatchReport {
   const report: MatchReport = { reveal, threshold, count: matching.length, epsilon: null, mechanism: null, inputs };
   if (input.thresholdChoice !== undefined) report.thresholdChoice = input.thresholdChoice;
   if (input.blocking !== undefined) report.blocking = input.blocking;
-  if (reveal === 'noisy-count') {
+  if (input.estimate !== undefined && (reveal === 'estimate' || input.thresholdChoice !== undefined)) report.estimate = input.estimate;
+  if (reveal === 'estimate') {
+    if (input.estimate === undefined) throw new RangeError('estimate mode needs the overlap estimate');
+    report.count = input.estimate.estimate;
+  } else if (reveal === 'noisy-count') {
     if (input.epsilon === null) throw new RangeError('noisy-count needs epsilon');
     report.count = noisyCount(matching.length, input.epsilon, Math.min(inputs.a.records, inputs.b.records));
     report.epsilon = input.epsilon;
@@ -84,10 +116,19 @@ export function formatReport(report: MatchReport): string {
   const { a, b } = report.inputs;
   const chosen = report.thresholdChoice ? ` (chosen automatically, ${report.thresholdChoice.method}: ${report.thresholdChoice.reason})` : '';
   const lines = [`inputs: ${a.path} (${a.records} records), ${b.path} (${b.records} records)`, `threshold: ${report.threshold}${chosen}`];
+  const expected = report.thresholdChoice?.expected;
+  if (expected !== undefined) {
+    lines.push(`expected at this threshold: precision ${expected.precision.toFixed(3)}, recall ${expected.recall.toFixed(3)}, F1 ${expected.f1.toFixed(3)} (score model, not measured)`);
+  }
   if (report.reveal === 'noisy-count') {
     lines.push(`noisy count: ${report.count}`, `mechanism: ${report.mechanism}`, `epsilon: ${report.epsilon}`);
-  } else {
+  } else if (report.reveal !== 'estimate') {
     lines.push(`matched pairs (1:1): ${report.count}`);
+  }
+  if (report.estimate !== undefined) {
+    const e = report.estimate;
+    const n = (x: number): string => x.toLocaleString('en-US');
+    lines.push(`estimated overlap: ${n(e.estimate)} true pairs (${Math.round(e.level * 100)}% interval ${n(e.low)} to ${n(e.high)}; pairs scoring below ${e.floor} not counted)`);
   }
   if (report.histogram !== undefined) {
     lines.push('best score per record:', '  score          A      B');
