@@ -44,6 +44,10 @@ beforeAll(async () => {
   await writeSet('b-other-schema.arrow', b.clks, 1024, null, { schemaFingerprint: 'ff'.repeat(32) });
   await writeSet('b-2048.arrow', randomFilters(20, 2048, 0.5, random).clks, 2048, null);
   await writeSet('a-unrelated.arrow', randomFilters(200, 1024, 0.5, random).clks, 1024, null);
+  const one = b.clks.subarray(0, 128);
+  const same = new Uint8Array(100 * 128);
+  for (let row = 0; row < 100; row++) same.set(one, row * 128);
+  await writeSet('same.arrow', same, 1024, null);
   const blocking = { scheme: SIGNATURE_SCHEME, rules: [...SIGNATURE_RULE_IDS] };
   await writeSet('a-keys.arrow', a, 1024, null, { blocking });
   await writeSet('b-keys.arrow', b.clks, 1024, null, { blocking });
@@ -131,12 +135,12 @@ describe('blindlink match: reveal modes', () => {
   });
 
   it('--threshold auto refuses, with the reason, when no threshold can be chosen', () => {
-    // A file against itself: every record's partner scores 1 and nothing else comes near.
-    const self = runMatchCli([path('b.arrow'), path('b-noids.arrow'), '--threshold', 'auto']);
-    expect(self.status).toBe(1);
-    expect(self.stderr.trim().split('\n').filter((line) => /cannot choose/.test(line))).toHaveLength(1);
-    expect(self.stderr).toMatch(/--threshold auto cannot choose: /);
-    expect(self.stdout).toBe('');
+    // All-identical records: every pair scores 1, so no score tells a match from a chance pair.
+    const same = runMatchCli([path('same.arrow'), path('same.arrow'), '--threshold', 'auto']);
+    expect(same.status).toBe(1);
+    expect(same.stderr.trim().split('\n').filter((line) => /cannot choose/.test(line))).toHaveLength(1);
+    expect(same.stderr).toMatch(/--threshold auto cannot choose: every candidate pair scores within one bin/);
+    expect(same.stdout).toBe('');
     // Unrelated filters: nothing above chance.
     const unrelated = runMatchCli([path('a-unrelated.arrow'), path('b.arrow'), '--threshold', 'auto']);
     expect(unrelated.status).toBe(1);
