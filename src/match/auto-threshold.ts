@@ -5,7 +5,7 @@
 // An earlier rule pile (valley, Otsu, exact-copy share, gap and floor fallbacks, tuned on the
 // datasets of docs/QUALITY.md) was replaced: docs/QUALITY.md compares the two.
 import { UserError } from '../errors.js';
-import { findCandidates } from './candidates.js';
+import { findCandidates, type CandidateResult } from './candidates.js';
 import { estimateOverlap, type OverlapEstimate } from './overlap-estimate.js';
 import { fitScoreModel, type ScoreModel, type ScoreModelInput } from './score-model.js';
 import type { FilterSet } from './shared-filters.js';
@@ -231,7 +231,7 @@ export const AUTO_MAX_CANDIDATES = 60_000_000;
  *
  * @example const { choice } = await chooseThreshold(a, b, { workers: 2 });
  */
-export async function chooseThreshold(a: FilterSet, b: FilterSet, options: ChooseThresholdOptions): Promise<{ choice: ThresholdChoice; model: ScoreModel; candidates: Candidates }> {
+export async function chooseThreshold(a: FilterSet, b: FilterSet, options: ChooseThresholdOptions): Promise<{ choice: ThresholdChoice; model: ScoreModel; candidates: CandidateResult }> {
   const floor = options.floor ?? (await estimateFloor(a, b, options.workers));
   const candidates = await findCandidates(a, b, { threshold: floor, workers: options.workers, maxCandidates: options.maxCandidates ?? AUTO_MAX_CANDIDATES });
   return { ...autoFromCandidates(candidates, a.count, b.count, floor), candidates };

@@ -7,7 +7,7 @@ import { assertWritable } from '../io/atomic-file.js';
 import type { BlockingSummary, MatchReport, RevealMode, ThresholdChoiceSummary } from '../reveal/release.js';
 import { chooseBlocking } from '../blocking/blocked-candidates.js';
 import { foundProbability } from '../blocking/lsh-plan.js';
-import { filterSet, pairCandidates } from './pair-candidates.js';
+import { allPairsSummary, filterSet, pairCandidates } from './pair-candidates.js';
 import type { Candidates } from './tile.js';
 import { assertAutoThresholdFeasible, autoFromCandidates, candidatesAtOrAbove, chooseThreshold, estimateFloor, type ThresholdChoice } from './auto-threshold.js';
 import { autoWithLsh } from './auto-lsh.js';
@@ -60,7 +60,7 @@ export async function matchFiles(options: MatchOptions): Promise<MatchReport> {
   for (const warning of checkCompatible(a, b)) options.warn(warning);
   if (a.filterBits > MAX_FILTER_BITS) throw new UserError(`${a.path}: ${a.filterBits}-bit filters are longer than the ${MAX_FILTER_BITS} bits the matcher supports`);
   const progress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
-  if (options.threshold === 'auto' || options.reveal === 'estimate') return matchWithModel(options, a, b, method, keys);
+  if (options.threshold === 'auto' || options.reveal === 'estimate') return matchWithModel(options, a, b, method, keys, progress);
   const search = { threshold: options.threshold, workers: options.workers, maxCandidates: options.maxCandidates, onProgress: progress };
   if (method === 'signature') options.progress?.('comparing pairs that share a block');
   const { candidates, blocking } = await pairCandidates(a, b, method, keys, search);
@@ -83,8 +83,8 @@ async function matchWithModel(
   b: EncodedFile,
   method: Exclude<BlockingChoice, 'auto'>,
   keys: { keysA: Uint8Array; keysB: Uint8Array } | null,
+  onProgress: (done: number, total: number) => void,
 ): Promise<MatchReport> {
-  const onProgress = (done: number, total: number): void => options.progress?.(`comparing: ${Math.floor((100 * done) / Math.max(1, total))}%`);
   options.progress?.('scoring candidate pairs at a low floor for the score model');
   let choice: ThresholdChoice;
   let candidates: Candidates;
@@ -113,8 +113,7 @@ async function matchWithModel(
     const found = await chooseThreshold(filterSet(a), filterSet(b), { workers: options.workers, maxCandidates: options.maxCandidates });
     choice = found.choice;
     candidates = found.candidates;
-    const scanned = found.candidates as Candidates & { pairsTotal: number; pairsScanned: number };
-    blocking = { method: 'none', pairsTotal: scanned.pairsTotal, pairsCompared: scanned.pairsScanned, reductionRatio: 1 - scanned.pairsScanned / Math.max(1, scanned.pairsTotal) };
+    blocking = allPairsSummary(found.candidates);
   }
   const threshold = options.threshold === 'auto' ? choice.threshold : options.threshold;
   if (threshold < choice.floor) throw new UserError(`--reveal estimate scores pairs from ${choice.floor} up; --threshold ${threshold} is below that: give a threshold of at least ${choice.floor}, or auto`);

@@ -32,7 +32,8 @@ function lshSummary(blocked: BlockedCandidates): BlockingSummary {
   };
 }
 
-function allPairsSummary(found: { pairsTotal: number; pairsScanned: number }): BlockingSummary {
+/** The blocking summary of an all-pairs search. */
+export function allPairsSummary(found: { pairsTotal: number; pairsScanned: number }): BlockingSummary {
   return { method: 'none', pairsTotal: found.pairsTotal, pairsCompared: found.pairsScanned, reductionRatio: 1 - found.pairsScanned / Math.max(1, found.pairsTotal) };
 }
 
