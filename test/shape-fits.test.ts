@@ -51,6 +51,29 @@ describe('nearlyLogConcave', () => {
     expect(bentLeftOver).toBeLessThan(leftOver / 2);
   });
 
+  it('follows a tail that falls faster than a straight line to the last bin, and stays log-concave', () => {
+    // Counts that fall by 0.7 a bin and then stop, with many empty bins after: a strict fit
+    // once had to stay above the straight line from the first count to the floor at the last
+    // bin (the corner where the tail meets the floor was penalised as an upward bend).
+    const counts = Array.from({ length: 75 }, (_, b) => (b < 25 ? Math.round(17_000 * 0.7 ** b) : 0));
+    const fit = nearlyLogConcave(counts, { strict: true });
+    for (let b = 0; b < 20; b++) expect(Math.abs(fit[b] - counts[b])).toBeLessThan(4 * Math.sqrt(counts[b]) + 2);
+    let beyond = 0;
+    for (let b = 25; b < 75; b++) beyond += fit[b];
+    expect(beyond).toBeLessThan(5);
+    // Log-concave where the curve is above the floor (the tail beyond is 0 in truth).
+    for (let b = 1; b < 24; b++) expect(Math.log(fit[b - 1]) - 2 * Math.log(fit[b]) + Math.log(fit[b + 1])).toBeLessThan(1e-3);
+  });
+
+  it('carries a tail past the last count at its last slope, so a pair beyond is not impossible', () => {
+    const counts = [400, 200, 100, 50, 25, 12, 6, 3, 0, 0, 0, 0];
+    const fit = nearlyLogConcave(counts, { strict: true });
+    for (let b = 8; b < 12; b++) {
+      expect(fit[b]).toBeLessThan(fit[b - 1]);
+      expect(fit[b]).toBeGreaterThan(1e-4);
+    }
+  });
+
   it('gives positive expected counts for empty bins and is deterministic', () => {
     const counts = [100, 50, 20, 5, 0, 0, 0];
     const fit = nearlyLogConcave(counts);

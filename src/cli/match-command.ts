@@ -71,9 +71,10 @@ Reveal modes:
 of the smaller file), fits a model of the scores (true pairs against chance pairs, each record
 with at most one partner: docs/QUALITY.md) and takes the threshold of highest expected F1. The
 report states the method, the expected precision, recall and F1, and the overlap estimate with
-its interval (the expected figures imply it, so it is released too). It refuses, with the reason,
+its interval (the expected figures imply it, so it is released too); the interval takes in the
+true pairs placed where chance pairs outnumber them ("unresolved"). It refuses, with the reason,
 when the scores cannot support a choice: too few pairs, all at one score, no chance pairs (a file
-against a copy of itself) or nothing above chance. Above 2e9 pairs it blocks with LSH, planned
+against a copy of itself) or nothing clearly above chance. Above 2e9 pairs it blocks with LSH, planned
 for the lowest threshold 400 tables serve, and weights each pair by the chance the tables found it.
 
 Both files must carry the same schema fingerprint, key check value and filter length.

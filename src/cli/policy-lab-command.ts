@@ -85,7 +85,7 @@ Alternatives (each on the same population):
   plaintext-addresses   the registry sends the address of every matched request (what happened in the case)
   match-flags           a yes/no flag per request          matched-pairs   request row, registry row pairs
   count                 blindlink's default: one number    noisy-count     the count plus noise, per epsilon
-  overlap-estimate      an estimate with an interval (shown as unavailable until the estimator is wired in)
+  overlap-estimate      the score model's estimate with a 95% interval (as match --threshold auto --reveal estimate)
   psi-cardinality       two-party exact-token PSI (blindlink psi): no linkage unit, misses typos and moves
 
 For each: what the requester receives and the other side learns, the count's error against the

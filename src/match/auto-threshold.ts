@@ -72,10 +72,20 @@ export function refusalAfterFit(model: ScoreModel): string | null {
   if (Math.min(chance, observedChance) < MIN_NON_MATCHES) {
     return `almost every candidate pair looks like a match (about ${Math.round(observedChance)} chance pairs among ${model.probability.length}, as in a file matched against a copy of itself): there are too few non-matching pairs to learn their scores from`;
   }
-  if (model.matchesAboveFloor < MIN_MATCHES) {
-    return `no candidate pairs score above what chance explains (the model expects ${model.matchesAboveFloor.toFixed(1)} true pairs): there are no matches to set a threshold for`;
-  }
+  if (model.matchesAboveFloor < MIN_MATCHES) return noMatches(model.matchesAboveFloor);
   return null;
+}
+
+/** Why no threshold can be set when the overlap cannot be told from none, or null. */
+export function refusalAfterEstimate(estimate: OverlapEstimate, expected: number): string | null {
+  // A lone pair past the chance tail makes the model expect a match or two; when its 95% interval
+  // reaches 0 the data do not show that there is any, and a threshold set for it is a guess.
+  return estimate.low < MIN_MATCHES ? noMatches(expected, estimate) : null;
+}
+
+function noMatches(expected: number, estimate?: OverlapEstimate): string {
+  const interval = estimate === undefined ? '' : `, 95% interval ${estimate.low} to ${estimate.high}`;
+  return `no candidate pairs score clearly above what chance explains (the model expects ${expected.toFixed(1)} true pairs${interval}): there are no matches to set a threshold for`;
 }
 
 /** The threshold of highest expected F1 on the 0.005 grid, from the greedy matching at the floor. */
@@ -127,6 +137,8 @@ export function autoFromCandidates(candidates: Candidates, countA: number, count
   const after = refusalAfterFit(model);
   if (after !== null) throw new UserError(`--threshold auto cannot choose: ${after}`);
   const estimate = estimateOverlap(input, model, options.replicates);
+  const unclear = refusalAfterEstimate(estimate, model.matchesAboveFloor);
+  if (unclear !== null) throw new UserError(`--threshold auto cannot choose: ${unclear}`);
   const matching = greedySolve(candidates, countA, countB);
   const best = bestThreshold(model, matching, model.matchesAboveFloor);
   let atThreshold = 0;

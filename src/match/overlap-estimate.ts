@@ -5,7 +5,9 @@
 // record). The interval adds two spreads: the model's own uncertainty,
 // measured by refitting it on bootstrap replicates (Poisson weights per record of the smaller
 // side, Hanley and MacGibbon 2006), and the spread of the number of matches among the candidates
-// given the model (Σ p(1 − p)), then a normal interval.
+// given the model (Σ p(1 − p)), then a normal interval. Widened on both sides by the model's
+// unresolved part: the true pairs it places in bins where chance pairs outnumber them, which the
+// counts there cannot confirm or rule out (anywhere from none to twice as many fits about as well).
 import { Random } from '../synth/random.js';
 import type { ScoreModel, ScoreModelInput } from './score-model.js';
 
@@ -18,6 +20,8 @@ export interface OverlapEstimate {
   level: number;
   /** The lowest score the model saw: true pairs below it are not in the estimate. */
   floor: number;
+  /** Expected true pairs, within the estimate, in bins where chance pairs outnumber them: the interval is widened by it on both sides. */
+  unresolved: number;
 }
 
 export const ESTIMATE_LEVEL = 0.95;
@@ -62,11 +66,13 @@ export function estimateOverlap(input: ScoreModelInput, model: ScoreModel, repli
   let variance = 0;
   for (const v of values) variance += (v - mean) ** 2 / Math.max(1, values.length - 1);
   const sd = Math.sqrt(variance + model.bernoulliVariance);
+  const unresolved = model.unresolved;
   return {
     estimate: Math.round(point),
-    low: Math.max(0, Math.floor(point - Z_95 * sd)),
-    high: Math.ceil(point + Z_95 * sd),
+    low: Math.max(0, Math.floor(point - Z_95 * sd - unresolved)),
+    high: Math.ceil(point + Z_95 * sd + unresolved),
     level: ESTIMATE_LEVEL,
     floor: model.floor,
+    unresolved: Math.round(unresolved),
   };
 }

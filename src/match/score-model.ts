@@ -19,9 +19,16 @@
 // Where the scores cannot tell true pairs from chance pairs (both curves fit the counts), EM keeps
 // what it starts with, so it starts only from pairs that stand out (initialise).
 //
+// Chance scores differ between records (crowded records meet many unrelated ones at high scores),
+// so the pairs are split into strata by their records' numbers of candidates
+// (competition-strata.ts), each with a chance curve of its own: in the strata of typical records
+// the chance tail falls fast and heavily corrupted true pairs stand out from it. The true pairs'
+// score curve has one shape for all strata.
+//
 // When blocking finds a pair of score s only with probability f(s) < 1 (LSH planned above the
 // floor), every bin's counts are weighted by 1/f (Horvitz and Thompson 1952), so the fitted curves
 // and the overlap estimate describe all pairs, not only the ones the blocking found.
+import { competitionStrata, type CompetitionStrata } from './competition-strata.js';
 import { nearlyLogConcave } from './shape-fits.js';
 import type { Candidates } from './tile.js';
 
@@ -37,6 +44,8 @@ export interface ScoreModelInput {
   found?: (score: number) => number;
   /** EM iterations at most; default 100. */
   iterations?: number;
+  /** One chance curve for all pairs, no strata (for comparison: docs/QUALITY.md). */
+  pooled?: boolean;
 }
 
 /** What the fit found, bin by bin from the floor (the last bin holds exact copies, score 1). */
@@ -45,6 +54,8 @@ export interface ScoreModel {
   width: number;
   /** Bin b covers [floor + b·width, floor + (b+1)·width); the last bin is score 1 exactly. */
   bins: number;
+  /** Strata of pairs by their records' competition, each with curves of its own (the per-bin figures below are their sums). */
+  strata: number;
   /** Candidates per bin, weighted by 1/found. */
   candidates: Float64Array;
   /** Expected true matches and chance pairs per bin (weighted by 1/found, fitted). */
@@ -56,6 +67,12 @@ export interface ScoreModel {
   matchesAboveFloor: number;
   /** Σ p(1 − p) over candidates: the spread of the number of matches given the model. */
   bernoulliVariance: number;
+  /**
+   * The part of matchesAboveFloor in bins (of a stratum) where the model expects more chance pairs than true
+   * ones. There the counts fit any small number of true pairs as well as the model's (EM leaves it
+   * where the shapes of the curves put it), so this part is a guess, not a measurement.
+   */
+  unresolved: number;
   iterations: number;
   /** The match probability the model gives pair (i, j) of this score (both records' competition included). */
   pairProbability(i: number, j: number, score: number): number;
@@ -101,7 +118,11 @@ interface Weights {
 }
 
 interface Fit {
+  bins: number;
+  strata: CompetitionStrata;
   binOf: Uint16Array;
+  /** Each candidate's cell: stratum × bins + bin. The per-cell arrays below have strata × bins entries. */
+  cellOf: Uint32Array;
   /**
    * Each candidate's records renumbered densely over the records that have a candidate: the
    * per-record sums are read for every pair on every EM step, and over a 10 M registry the
@@ -112,12 +133,17 @@ interface Fit {
   /** Original row -> dense number, -1 for records without a candidate. */
   denseA: Int32Array;
   denseB: Int32Array;
-  /** Per bin, pairs both of whose records have a better candidate: they cannot be matches under 1:1. */
+  /** Candidates of each record (dense numbering): the strata's covariate. */
+  perA: Int32Array;
+  perB: Int32Array;
+  /** Per cell, pairs both of whose records have a better candidate: they cannot be matches under 1:1. */
   dominated: Float64Array;
-  /** Per bin, the dominated count where their curve bends up (else 0): where chance pairs may be heavier-tailed than log-concave. */
+  /** Per bin, the dominated count (all strata) where their curve bends up (else 0): where chance pairs may be heavier-tailed than log-concave. */
   bendEvidence: Float64Array;
   invFound: Float64Array;
   candidates: Float64Array;
+  /** Candidates per bin, all strata together (weighted by 1/found). */
+  pooledCandidates: Float64Array;
   probability: Float64Array;
   matches: Float64Array;
   nonMatches: Float64Array;
@@ -147,7 +173,7 @@ function prepare(input: ScoreModelInput): Fit {
     const centre = b === bins - 1 ? 1 : Math.min(1, floor + (b + 0.5) * SCORE_BIN_WIDTH);
     invFound[b] = 1 / Math.max(1e-3, Math.min(1, found(centre)));
   }
-  const dense = (rows: Int32Array, count: number): { row: Int32Array; index: Int32Array; distinct: number } => {
+  const dense = (rows: Int32Array, count: number): { row: Int32Array; index: Int32Array; per: Int32Array } => {
     const index = new Int32Array(count).fill(-1);
     const row = new Int32Array(c.length);
     let distinct = 0;
@@ -156,35 +182,47 @@ function prepare(input: ScoreModelInput): Fit {
       if (d < 0) index[rows[k]] = d = distinct++;
       row[k] = d;
     }
-    return { row, index, distinct };
+    const per = new Int32Array(distinct);
+    for (let k = 0; k < c.length; k++) per[row[k]]++;
+    return { row, index, per };
   };
   const onA = dense(c.a, input.countA);
   const onB = dense(c.b, input.countB);
+  const strata = competitionStrata(c, onA.row, onB.row, onA.per, onB.per, input.pooled === true ? 1 : undefined);
+  const cells = strata.count * bins;
   const binOf = new Uint16Array(c.length);
-  const candidates = new Float64Array(bins);
+  const cellOf = new Uint32Array(c.length);
+  const candidates = new Float64Array(cells);
   for (let k = 0; k < c.length; k++) {
     const b = scoreBin(c.score[k], floor, bins);
     binOf[k] = b;
-    candidates[b] += invFound[b];
+    cellOf[k] = strata.of[k] * bins + b;
+    candidates[cellOf[k]] += invFound[b];
   }
   return {
+    bins,
+    strata,
     binOf,
+    cellOf,
     rowA: onA.row,
     rowB: onB.row,
     denseA: onA.index,
     denseB: onB.index,
-    dominated: new Float64Array(bins),
+    perA: onA.per,
+    perB: onB.per,
+    dominated: new Float64Array(cells),
     bendEvidence: new Float64Array(bins),
     invFound,
     candidates,
+    pooledCandidates: sumOverStrata(candidates, bins),
     probability: new Float64Array(c.length),
-    matches: new Float64Array(bins),
-    nonMatches: new Float64Array(bins),
-    odds: new Float64Array(bins),
+    matches: new Float64Array(cells),
+    nonMatches: new Float64Array(cells),
+    odds: new Float64Array(cells),
     baseA: 1,
     baseB: 1,
-    sumA: new Float64Array(onA.distinct),
-    sumB: new Float64Array(onB.distinct),
+    sumA: new Float64Array(onA.per.length),
+    sumB: new Float64Array(onB.per.length),
     iterations: 0,
   };
 }
@@ -216,52 +254,67 @@ function initialise(input: ScoreModelInput, fit: Fit): void {
       partnerB[j] = i;
     }
   }
-  const bins = fit.candidates.length;
-  const mutual = new Float64Array(bins);
+  const { bins } = fit;
+  const cells = fit.candidates.length;
+  const mutual = new Float64Array(cells);
   const isMutual = new Uint8Array(c.length);
   for (let k = 0; k < c.length; k++) {
-    const b = fit.binOf[k];
-    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) fit.dominated[b] += fit.invFound[b];
+    const cell = fit.cellOf[k];
+    const w = fit.invFound[fit.binOf[k]];
+    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) fit.dominated[cell] += w;
     if (partnerA[c.a[k]] === c.b[k] && partnerB[c.b[k]] === c.a[k]) {
       isMutual[k] = 1;
-      mutual[b] += fit.invFound[b];
+      mutual[cell] += w;
     }
   }
-  fit.bendEvidence = upwardBends(fit.dominated);
+  // Pooled too: relatives and namesakes bend every stratum's chance curve at about the same scores,
+  // and in strata of uncrowded records few pairs are dominated, so they alone would show no bend.
+  fit.bendEvidence = upwardBends(sumOverStrata(fit.dominated, bins));
   // A strictly log-concave fit of all counts cannot follow a second mode; bins beyond it by more
   // than Poisson noise (a count weighted by 1/found has variance Σ 1/found²) and made mostly of
-  // mutual best pairs hold the matches EM starts from.
-  const chance = nearlyLogConcave(fit.candidates, { strict: true, weights: beforeFirstGap(fit.candidates) });
+  // mutual best pairs hold the matches EM starts from. Pooled over the strata: among records with
+  // few candidates, chance pairs are mutual best as often as true ones.
+  const counts = sumOverStrata(fit.candidates, bins);
+  const mutualPooled = sumOverStrata(mutual, bins);
+  const chance = nearlyLogConcave(counts, { strict: true, weights: beforeFirstGap(counts) });
   const starts = new Uint8Array(bins);
   for (let b = 0; b < bins; b++) {
     const sd = Math.sqrt(chance[b] * fit.invFound[b] + fit.invFound[b] ** 2);
-    starts[b] = fit.candidates[b] - chance[b] > SIGNIFICANT_EXCESS * sd && mutual[b] >= MUTUAL_SHARE_TO_START * fit.candidates[b] ? 1 : 0;
+    starts[b] = counts[b] - chance[b] > SIGNIFICANT_EXCESS * sd && mutualPooled[b] >= MUTUAL_SHARE_TO_START * counts[b] ? 1 : 0;
   }
   for (let k = 0; k < c.length; k++) fit.probability[k] = isMutual[k] === 1 && starts[fit.binOf[k]] === 1 ? 1 : 0;
+}
+
+/** Per-cell values (strata × bins) summed over the strata, per bin. */
+function sumOverStrata(cells: Float64Array, bins: number): Float64Array {
+  const out = new Float64Array(bins);
+  for (let cell = 0; cell < cells.length; cell++) out[cell % bins] += cells[cell];
+  return out;
 }
 
 /** EM steps from fit.probability; returns the steps taken. */
 function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations: number): number {
   const { candidates: c } = input;
-  const bins = fit.candidates.length;
-  const weighted = new Float64Array(bins);
+  const { bins } = fit;
+  const cells = fit.candidates.length;
+  const weighted = new Float64Array(cells);
   if (weights.pair === null) weighted.set(fit.candidates);
-  else for (let k = 0; k < c.length; k++) weighted[fit.binOf[k]] += weights.pair[k] * fit.invFound[fit.binOf[k]];
+  else for (let k = 0; k < c.length; k++) weighted[fit.cellOf[k]] += weights.pair[k] * fit.invFound[fit.binOf[k]];
   let previous = -1;
   let step = 0;
   for (; step < iterations; step++) {
-    // M-step: the two curves from the current probabilities.
-    const expected = new Float64Array(bins);
+    // M-step: the two curves of each stratum from the current probabilities.
+    const expected = new Float64Array(cells);
     let observedMatches = 0;
     for (let k = 0; k < c.length; k++) {
       const w = weights.pair === null ? 1 : weights.pair[k];
-      expected[fit.binOf[k]] += w * fit.probability[k] * fit.invFound[fit.binOf[k]];
+      expected[fit.cellOf[k]] += w * fit.probability[k] * fit.invFound[fit.binOf[k]];
       observedMatches += w * fit.probability[k];
     }
-    const rest = new Float64Array(bins);
-    for (let b = 0; b < bins; b++) rest[b] = Math.max(0, weighted[b] - expected[b]);
-    fit.nonMatches = nearlyLogConcave(rest, { evidence: fit.bendEvidence, strict: true, start: step > 0 ? fit.nonMatches : undefined });
-    fit.matches = matchCurve(expected);
+    const rest = new Float64Array(cells);
+    for (let cell = 0; cell < cells; cell++) rest[cell] = Math.max(0, weighted[cell] - expected[cell]);
+    fit.nonMatches = chanceCurves(fit, rest);
+    fit.matches = matchCurves(expected, bins);
     let total = 0;
     for (const v of fit.matches) total += v;
     if (step >= MIN_ITERATIONS && Math.abs(total - previous) <= 1e-6 * Math.max(1, total)) break;
@@ -269,6 +322,26 @@ function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations:
     eStep(input, fit, observedMatches);
   }
   return step;
+}
+
+/**
+ * The chance curve of each stratum: nearly log-concave, bending up only where the dominated pairs
+ * of all strata do (relatives and namesakes bend every stratum's tail at about the same scores,
+ * and among uncrowded records few pairs are dominated), with that evidence scaled to the
+ * stratum's share of the bin, so a stratum needs as much evidence of its own as one pooled
+ * curve would. Each is fitted afresh (continuation from the counts) on every EM step: started
+ * from the last step's curve, a tail that had reached the floor could not come back up (the
+ * penalties change where the support ends), and the fit kept the first step's heavy tail.
+ */
+function chanceCurves(fit: Fit, rest: Float64Array): Float64Array {
+  const { bins } = fit;
+  const out = new Float64Array(rest.length);
+  const evidence = new Float64Array(bins);
+  for (let at = 0; at < rest.length; at += bins) {
+    for (let b = 0; b < bins; b++) evidence[b] = fit.pooledCandidates[b] > 0 ? (fit.bendEvidence[b] * fit.candidates[at + b]) / fit.pooledCandidates[b] : 0;
+    out.set(nearlyLogConcave(rest.subarray(at, at + bins), { evidence, strict: true }), at);
+  }
+  return out;
 }
 
 /**
@@ -280,17 +353,17 @@ function eStep(input: ScoreModelInput, fit: Fit, observedMatches: number): void 
   const { candidates: c, countA, countB } = input;
   fit.baseA = Math.max(MIN_BASE, 1 - observedMatches / Math.max(1, countA));
   fit.baseB = Math.max(MIN_BASE, 1 - observedMatches / Math.max(1, countB));
-  for (let b = 0; b < fit.odds.length; b++) fit.odds[b] = fit.matches[b] / Math.max(1e-12, fit.nonMatches[b]);
+  for (let cell = 0; cell < fit.odds.length; cell++) fit.odds[cell] = fit.matches[cell] / Math.max(1e-12, fit.nonMatches[cell]);
   fit.sumA.fill(0);
   fit.sumB.fill(0);
-  const { rowA, rowB, sumA, sumB, binOf } = fit;
+  const { rowA, rowB, sumA, sumB, cellOf } = fit;
   for (let k = 0; k < c.length; k++) {
-    const odds = fit.odds[binOf[k]];
+    const odds = fit.odds[cellOf[k]];
     sumA[rowA[k]] += odds;
     sumB[rowB[k]] += odds;
   }
   for (let k = 0; k < c.length; k++) {
-    const odds = fit.odds[binOf[k]];
+    const odds = fit.odds[cellOf[k]];
     fit.probability[k] = competing(odds, fit.baseA + sumA[rowA[k]] - odds, fit.baseB + sumB[rowB[k]] - odds);
   }
 }
@@ -358,8 +431,29 @@ function matchCurve(expected: Float64Array): Float64Array {
   const out = new Float64Array(bins);
   out.set(smooth, 0);
   out[bins - 1] = expected[bins - 1];
-  // Never exactly 0: a bin given no matches could never gain any (its pairs' odds would stay 0).
-  for (let b = 0; b < bins; b++) out[b] = Math.max(out[b], MIN_MATCHES_PER_BIN);
+  return out;
+}
+
+/**
+ * The match curve of each stratum: one shape (matchCurve of all strata's expected matches) scaled
+ * to the stratum's share below score 1, and the stratum's own exact copies. A true pair's score
+ * hardly depends on how crowded its records are, and one shape keeps a stratum with few true
+ * pairs from mistaking a shoulder of its chance curve for a mode of matches.
+ */
+function matchCurves(expected: Float64Array, bins: number): Float64Array {
+  const shape = matchCurve(sumOverStrata(expected, bins));
+  let total = 0;
+  for (let b = 0; b < bins - 1; b++) total += shape[b];
+  const out = new Float64Array(expected.length);
+  for (let at = 0; at < expected.length; at += bins) {
+    let own = 0;
+    for (let b = 0; b < bins - 1; b++) own += expected[at + b];
+    const share = total > 0 ? own / total : 0;
+    for (let b = 0; b < bins - 1; b++) out[at + b] = share * shape[b];
+    out[at + bins - 1] = expected[at + bins - 1];
+  }
+  // Never exactly 0: a cell given no matches could never gain any (its pairs' odds would stay 0).
+  for (let cell = 0; cell < out.length; cell++) out[cell] = Math.max(out[cell], MIN_MATCHES_PER_BIN);
   return out;
 }
 
@@ -372,36 +466,47 @@ function expectedMatches(fit: Fit, pairWeights: Float64Array | null): number {
 
 function summarise(input: ScoreModelInput, fit: Fit): ScoreModel {
   const above = expectedMatches(fit, null);
+  // Per cell: a stratum of uncrowded records can show its true pairs clearly at a score where the
+  // crowded strata hold many chance pairs.
+  let unresolved = 0;
+  for (let k = 0; k < fit.probability.length; k++) {
+    const cell = fit.cellOf[k];
+    if (fit.binOf[k] < fit.bins - 1 && fit.matches[cell] < fit.nonMatches[cell]) unresolved += fit.probability[k] * fit.invFound[fit.binOf[k]];
+  }
   let bernoulli = 0;
   for (let k = 0; k < fit.probability.length; k++) {
     const p = fit.probability[k];
     bernoulli += p * (1 - p) * fit.invFound[fit.binOf[k]] ** 2;
   }
-  const bins = fit.candidates.length;
+  const { bins } = fit;
   const { floor } = input;
   return {
     floor,
     width: SCORE_BIN_WIDTH,
     bins,
-    candidates: fit.candidates,
-    matches: fit.matches,
-    nonMatches: fit.nonMatches,
+    strata: fit.strata.count,
+    candidates: sumOverStrata(fit.candidates, bins),
+    matches: sumOverStrata(fit.matches, bins),
+    nonMatches: sumOverStrata(fit.nonMatches, bins),
     probability: fit.probability,
     matchesAboveFloor: above,
     bernoulliVariance: bernoulli,
+    unresolved,
     iterations: fit.iterations,
     pairProbability(i: number, j: number, score: number): number {
-      const b = scoreBin(score, floor, bins);
-      const odds = fit.odds[b];
-      const sumI = fit.denseA[i] >= 0 ? fit.sumA[fit.denseA[i]] : odds;
-      const sumJ = fit.denseB[j] >= 0 ? fit.sumB[fit.denseB[j]] : odds;
+      const di = fit.denseA[i];
+      const dj = fit.denseB[j];
+      const stratum = fit.strata.stratumOf(di >= 0 ? fit.perA[di] : 1, dj >= 0 ? fit.perB[dj] : 1);
+      const odds = fit.odds[stratum * bins + scoreBin(score, floor, bins)];
+      const sumI = di >= 0 ? fit.sumA[di] : odds;
+      const sumJ = dj >= 0 ? fit.sumB[dj] : odds;
       return competing(odds, fit.baseA + sumI - odds, fit.baseB + sumJ - odds);
     },
     refit(pairWeights: Float64Array, iterations = 10): number {
       const replicate: Fit = {
         ...fit,
         probability: Float64Array.from(fit.probability),
-        odds: new Float64Array(bins),
+        odds: new Float64Array(fit.odds.length),
         sumA: new Float64Array(fit.sumA.length),
         sumB: new Float64Array(fit.sumB.length),
       };

@@ -53,6 +53,8 @@ export interface OverlapEstimateSummary {
   level: number;
   /** True pairs scoring below this were not looked at and are not in the estimate. */
   floor: number;
+  /** Of the estimate, the true pairs placed where chance pairs outnumber them: a guess the interval is widened by. */
+  unresolved: number;
 }
 
 /** The one object `match --json` prints. */
@@ -128,7 +130,10 @@ export function formatReport(report: MatchReport): string {
   if (report.estimate !== undefined) {
     const e = report.estimate;
     const n = (x: number): string => x.toLocaleString('en-US');
-    lines.push(`estimated overlap: ${n(e.estimate)} true pairs (${Math.round(e.level * 100)}% interval ${n(e.low)} to ${n(e.high)}; pairs scoring below ${e.floor} not counted)`);
+    lines.push(
+      `estimated overlap: ${n(e.estimate)} true pairs (${Math.round(e.level * 100)}% interval ${n(e.low)} to ${n(e.high)}, ` +
+        `about ${n(e.unresolved)} of them at scores where chance pairs outnumber true ones; pairs scoring below ${e.floor} not counted)`,
+    );
   }
   if (report.histogram !== undefined) {
     lines.push('best score per record:', '  score          A      B');

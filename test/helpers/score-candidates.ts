@@ -26,6 +26,11 @@ export interface ScoreWorldOptions {
   matchMean: number;
   matchSpread: number;
   seed: number;
+  /**
+   * Crowded records, as long common names make them: this share of the A records has `factor`
+   * times the chance candidates, with a tail of deviation `spread` (wider than chanceSpread).
+   */
+  crowded?: { share: number; factor: number; spread: number };
 }
 
 function poisson(mean: number, random: () => number): number {
@@ -63,12 +68,14 @@ export function scoreWorld(options: ScoreWorldOptions): ScoreWorld {
         truth.push(1);
       }
     }
-    const chance = poisson(options.chancePerRecord, random);
+    const crowded = options.crowded !== undefined && random() < options.crowded.share;
+    const chance = poisson(options.chancePerRecord * (crowded ? (options.crowded?.factor ?? 1) : 1), random);
+    const spread = crowded ? (options.crowded?.spread ?? options.chanceSpread) : options.chanceSpread;
     for (let k = 0; k < chance; k++) {
       a.push(i);
       b.push(Math.floor(random() * options.countB));
       const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-      score.push(round(options.floor + Math.abs(normal) * options.chanceSpread));
+      score.push(round(options.floor + Math.abs(normal) * spread));
       truth.push(0);
     }
   }
