@@ -7,7 +7,8 @@
 // side, Hanley and MacGibbon 2006), and the spread of the number of matches among the candidates
 // given the model (Σ p(1 − p)), then a normal interval. Widened on both sides by the model's
 // unresolved part: the true pairs it places in bins where chance pairs outnumber them, which the
-// counts there cannot confirm or rule out (anywhere from none to twice as many fits about as well).
+// counts there do not pin down; the interval allows from none of them to twice as many (a bound
+// chosen, not derived: docs/QUALITY.md).
 import { Random } from '../synth/random.js';
 import type { ScoreModel, ScoreModelInput } from './score-model.js';
 

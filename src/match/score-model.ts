@@ -69,8 +69,8 @@ export interface ScoreModel {
   bernoulliVariance: number;
   /**
    * The part of matchesAboveFloor in bins (of a stratum) where the model expects more chance pairs than true
-   * ones. There the counts fit any small number of true pairs as well as the model's (EM leaves it
-   * where the shapes of the curves put it), so this part is a guess, not a measurement.
+   * ones. There EM moves probability between the curves without changing the fit much (it leaves
+   * the mass where the curves' shapes put it), so this part is a guess, not a measurement.
    */
   unresolved: number;
   iterations: number;
@@ -136,14 +136,14 @@ interface Fit {
   /** Candidates of each record (dense numbering): the strata's covariate. */
   perA: Int32Array;
   perB: Int32Array;
-  /** Per cell, pairs both of whose records have a better candidate: they cannot be matches under 1:1. */
-  dominated: Float64Array;
-  /** Per bin, the dominated count (all strata) where their curve bends up (else 0): where chance pairs may be heavier-tailed than log-concave. */
+  /**
+   * Per cell, how many observations speak for an upward bend of its stratum's chance curve: the
+   * dominated pairs (both records have a better candidate, so not matches under 1:1) of all strata
+   * where their curve bends up, scaled to the stratum's share of the bin; 0 elsewhere.
+   */
   bendEvidence: Float64Array;
   invFound: Float64Array;
   candidates: Float64Array;
-  /** Candidates per bin, all strata together (weighted by 1/found). */
-  pooledCandidates: Float64Array;
   probability: Float64Array;
   matches: Float64Array;
   nonMatches: Float64Array;
@@ -210,11 +210,9 @@ function prepare(input: ScoreModelInput): Fit {
     denseB: onB.index,
     perA: onA.per,
     perB: onB.per,
-    dominated: new Float64Array(cells),
-    bendEvidence: new Float64Array(bins),
+    bendEvidence: new Float64Array(cells),
     invFound,
     candidates,
-    pooledCandidates: sumOverStrata(candidates, bins),
     probability: new Float64Array(c.length),
     matches: new Float64Array(cells),
     nonMatches: new Float64Array(cells),
@@ -256,31 +254,35 @@ function initialise(input: ScoreModelInput, fit: Fit): void {
   }
   const { bins } = fit;
   const cells = fit.candidates.length;
-  const mutual = new Float64Array(cells);
+  // Both counted over all strata: relatives and namesakes bend every stratum's chance curve at
+  // about the same scores, and among records with few candidates few pairs are dominated and chance
+  // pairs are mutual best as often as true ones, so per stratum both would mislead.
+  const dominated = new Float64Array(bins);
+  const mutual = new Float64Array(bins);
   const isMutual = new Uint8Array(c.length);
   for (let k = 0; k < c.length; k++) {
-    const cell = fit.cellOf[k];
-    const w = fit.invFound[fit.binOf[k]];
-    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) fit.dominated[cell] += w;
+    const b = fit.binOf[k];
+    if (bestA[c.a[k]] > c.score[k] && bestB[c.b[k]] > c.score[k]) dominated[b] += fit.invFound[b];
     if (partnerA[c.a[k]] === c.b[k] && partnerB[c.b[k]] === c.a[k]) {
       isMutual[k] = 1;
-      mutual[cell] += w;
+      mutual[b] += fit.invFound[b];
     }
   }
-  // Pooled too: relatives and namesakes bend every stratum's chance curve at about the same scores,
-  // and in strata of uncrowded records few pairs are dominated, so they alone would show no bend.
-  fit.bendEvidence = upwardBends(sumOverStrata(fit.dominated, bins));
+  const counts = sumOverStrata(fit.candidates, bins);
+  // Scaled to each stratum's share of the bin, so a stratum needs as much evidence of its own as one pooled curve would.
+  const bends = upwardBends(dominated);
+  for (let cell = 0; cell < cells; cell++) {
+    const b = cell % bins;
+    fit.bendEvidence[cell] = counts[b] > 0 ? (bends[b] * fit.candidates[cell]) / counts[b] : 0;
+  }
   // A strictly log-concave fit of all counts cannot follow a second mode; bins beyond it by more
   // than Poisson noise (a count weighted by 1/found has variance Σ 1/found²) and made mostly of
-  // mutual best pairs hold the matches EM starts from. Pooled over the strata: among records with
-  // few candidates, chance pairs are mutual best as often as true ones.
-  const counts = sumOverStrata(fit.candidates, bins);
-  const mutualPooled = sumOverStrata(mutual, bins);
+  // mutual best pairs hold the matches EM starts from.
   const chance = nearlyLogConcave(counts, { strict: true, weights: beforeFirstGap(counts) });
   const starts = new Uint8Array(bins);
   for (let b = 0; b < bins; b++) {
     const sd = Math.sqrt(chance[b] * fit.invFound[b] + fit.invFound[b] ** 2);
-    starts[b] = counts[b] - chance[b] > SIGNIFICANT_EXCESS * sd && mutualPooled[b] >= MUTUAL_SHARE_TO_START * counts[b] ? 1 : 0;
+    starts[b] = counts[b] - chance[b] > SIGNIFICANT_EXCESS * sd && mutual[b] >= MUTUAL_SHARE_TO_START * counts[b] ? 1 : 0;
   }
   for (let k = 0; k < c.length; k++) fit.probability[k] = isMutual[k] === 1 && starts[fit.binOf[k]] === 1 ? 1 : 0;
 }
@@ -325,21 +327,16 @@ function iterate(input: ScoreModelInput, fit: Fit, weights: Weights, iterations:
 }
 
 /**
- * The chance curve of each stratum: nearly log-concave, bending up only where the dominated pairs
- * of all strata do (relatives and namesakes bend every stratum's tail at about the same scores,
- * and among uncrowded records few pairs are dominated), with that evidence scaled to the
- * stratum's share of the bin, so a stratum needs as much evidence of its own as one pooled
- * curve would. Each is fitted afresh (continuation from the counts) on every EM step: started
+ * The chance curve of each stratum: nearly log-concave, bending up only where fit.bendEvidence
+ * says so. Each is fitted afresh (continuation from the counts) on every EM step: started
  * from the last step's curve, a tail that had reached the floor could not come back up (the
  * penalties change where the support ends), and the fit kept the first step's heavy tail.
  */
 function chanceCurves(fit: Fit, rest: Float64Array): Float64Array {
   const { bins } = fit;
   const out = new Float64Array(rest.length);
-  const evidence = new Float64Array(bins);
   for (let at = 0; at < rest.length; at += bins) {
-    for (let b = 0; b < bins; b++) evidence[b] = fit.pooledCandidates[b] > 0 ? (fit.bendEvidence[b] * fit.candidates[at + b]) / fit.pooledCandidates[b] : 0;
-    out.set(nearlyLogConcave(rest.subarray(at, at + bins), { evidence, strict: true }), at);
+    out.set(nearlyLogConcave(rest.subarray(at, at + bins), { evidence: fit.bendEvidence.subarray(at, at + bins), strict: true }), at);
   }
   return out;
 }
